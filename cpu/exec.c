@@ -1,0 +1,238 @@
+/*
+ * exec.c — the interpreter's step loop: interrupt check, fetch, decode, dispatch,
+ * and precise fault delivery with double- and triple-fault escalation.
+ *
+ * A fault anywhere inside an instruction calls cpu_fault(), which puts EIP and ESP
+ * back to the instruction's start and longjmps to cpu_step(); cpu_step() then delivers
+ * the exception. A fault while delivering escalates (SDM vol. 3, table 6-5): two
+ * contributory faults, or a page fault followed by a contributory or page fault, make
+ * #DF; a fault while delivering #DF is a triple fault (shutdown).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cpu/disas.h"
+#include "cpu/interp.h"
+
+const char *const mnemonic_names[M__COUNT] = {
+#define M(n) #n,
+#include "cpu/mnemonics.def"
+#undef M
+};
+
+/* Handlers are weak references so the CPU links while instruction groups are being
+ * written; a missing handler raises #UD (and is logged under -d unimp). */
+#define M(n) __attribute__((weak)) void exec_##n(Cpu *c, const Insn *in);
+#include "cpu/mnemonics.def"
+#undef M
+
+static const ExecFn exec_table[M__COUNT] = {
+#define M(n) [M_##n] = exec_##n,
+#include "cpu/mnemonics.def"
+#undef M
+};
+
+void cpu_init(Cpu *c, PhysMem *mem, const CpuBus *bus)
+{
+    memset(c, 0, sizeof(*c));
+    c->mem = mem;
+    c->bus = *bus;
+    c->a20_mask = 0xffffffffu;
+    cpu_reset(c);
+}
+
+void cpu_reset(Cpu *c)
+{
+    memset(c, 0, offsetof(Cpu, icount));
+    c->eflags = FL_FIXED1;
+    c->eip = 0xfff0;
+    c->cr[0] = CR0_ET | CR0_CD | CR0_NW;
+    c->regs[R_EDX] = 0x00000633; /* family 6, model 3, stepping 3: matches CPUID leaf 1 */
+    for (int s = 0; s < SEG_COUNT; s++) {
+        c->seg[s].sel = 0;
+        c->seg[s].base = 0;
+        c->seg[s].limit = 0xffff;
+        c->seg[s].flags = SEGF_P | SEGF_S | SEGF_RW | SEGF_ACCESSED;
+    }
+    c->seg[SEG_CS].sel = 0xf000;
+    c->seg[SEG_CS].base = 0xffff0000u;
+    c->seg[SEG_CS].flags = SEGF_P | SEGF_S | SEGF_CODE | SEGF_RW | SEGF_ACCESSED;
+    c->gdtr.limit = c->idtr.limit = 0xffff;
+    c->ldtr.limit = 0xffff;
+    c->ldtr.flags = SEGF_P | 0x2;
+    c->tr.limit = 0xffff;
+    c->tr.flags = SEGF_P | 0xb;
+    c->dr[6] = 0xffff0ff0u;
+    c->dr[7] = 0x00000400u;
+    c->msr_apic_base = 0xfee00900u;
+    c->stop_requested = false;
+}
+
+void cpu_set_intr(Cpu *c, bool level) { c->intr_line = level; }
+void cpu_set_nmi(Cpu *c) { c->nmi_pending = true; }
+void cpu_request_stop(Cpu *c) { c->stop_requested = true; }
+void cpu_set_a20(Cpu *c, bool enabled) { c->a20_mask = enabled ? 0xffffffffu : ~(1u << 20); }
+
+static bool contributory(int v)
+{
+    return v == EXC_DE || v == EXC_TS || v == EXC_NP || v == EXC_SS || v == EXC_GP;
+}
+
+__attribute__((noreturn)) void cpu_fault(Cpu *c, int vector, uint32_t errcode)
+{
+    c->eip = c->insn_eip;
+    c->regs[R_ESP] = c->insn_esp;
+    c->pending_vector = (uint8_t)vector;
+    c->pending_errcode = errcode;
+    longjmp(c->fault_jmp, 1);
+}
+
+static void log_insn(Cpu *c, const uint8_t *bytes, unsigned n)
+{
+    char text[128];
+    FILE *f = c->log_file ? (FILE *)c->log_file : stderr;
+    uint32_t lin = c->seg[SEG_CS].base + c->eip;
+    disas_insn(bytes, n, c->eip, cpu_code32(c), text, sizeof(text));
+    fprintf(f, "%04x:%08x [%08x] %s\n", c->seg[SEG_CS].sel, c->eip, lin, text);
+}
+
+/* Deliver the fault recorded in pending_vector, escalating on nested faults. */
+static void deliver_fault(Cpu *c)
+{
+    int v = c->pending_vector;
+    uint32_t err = c->pending_errcode;
+    c->exc_count++;
+    if (c->fault_depth == 0) {
+        c->first_vector = v;
+    } else if (c->fault_depth == 1) {
+        int f = c->first_vector;
+        bool df = (contributory(f) && contributory(v)) ||
+                  (f == EXC_PF && (contributory(v) || v == EXC_PF));
+        if (df) {
+            v = EXC_DF;
+            err = 0;
+        }
+        if (f == EXC_DF || df) c->fault_depth = 2;
+    } else {
+        /* a fault while delivering #DF: shutdown */
+        c->fault_depth = 0;
+        c->halted = true;
+        c->stop_requested = true;
+        if (c->log_flags & LOG_INT)
+            fprintf(c->log_file ? (FILE *)c->log_file : stderr, "triple fault\n");
+        if (c->bus.shutdown) c->bus.shutdown(c->bus.opaque);
+        return;
+    }
+    if (c->fault_depth < 2) c->fault_depth++;
+    if (v == EXC_DF) c->fault_depth = 2;
+    cpu_interrupt(c, v, err, false);
+    c->fault_depth = 0;
+}
+
+void cpu_step(Cpu *c)
+{
+    c->insn_eip = c->eip;
+    c->insn_esp = c->regs[R_ESP];
+    c->fault_depth = 0;
+    if (setjmp(c->fault_jmp)) {
+        /* a fault in the instruction or in a delivery: (re)deliver from here */
+        deliver_fault(c);
+        return;
+    }
+
+    /* interrupts are recognised between instructions */
+    if (c->inhibit_irq) {
+        c->inhibit_irq = 0;
+    } else if (c->nmi_pending) {
+        c->nmi_pending = false;
+        c->halted = false;
+        c->fault_depth = 1;
+        c->first_vector = EXC_NMI;
+        cpu_interrupt(c, EXC_NMI, EXC_NO_ERRCODE, false);
+        c->fault_depth = 0;
+        return;
+    } else if (c->intr_line && (c->eflags & FL_IF)) {
+        c->halted = false;
+        uint8_t vec = c->bus.intr_ack ? c->bus.intr_ack(c->bus.opaque) : 0;
+        c->fault_depth = 1;
+        c->first_vector = vec;
+        cpu_interrupt(c, vec, EXC_NO_ERRCODE, false);
+        c->fault_depth = 0;
+        return;
+    }
+    if (c->halted) return;
+
+    uint8_t bytes[16];
+    Insn in;
+    unsigned n = mem_fetch(c, c->eip, bytes, 15);
+    int r = decode(&in, bytes, n, cpu_code32(c));
+    while (r == DECODE_MORE && n < 15) {
+        /* the instruction runs into a page that faults (or the CS limit): take the
+         * fault on the first byte that cannot be fetched */
+        uint32_t next = c->eip + n;
+        if (!cpu_code32(c)) next &= 0xffff;
+        n += mem_fetch(c, next, bytes + n, 1);
+        r = decode(&in, bytes, n, cpu_code32(c));
+    }
+    if (r != DECODE_OK) cpu_fault(c, EXC_GP, 0); /* longer than 15 bytes */
+    if (c->log_flags & LOG_IN_ASM) log_insn(c, bytes, in.len);
+
+    bool tf = c->eflags & FL_TF;
+    c->eip += in.len;
+    if (!cpu_code32(c)) c->eip &= 0xffff;
+    ExecFn fn = exec_table[in.mnem];
+    if (!fn) {
+        if (c->log_flags & LOG_UNIMP)
+            fprintf(c->log_file ? (FILE *)c->log_file : stderr, "unimplemented: %s\n",
+                    mnemonic_names[in.mnem]);
+        cpu_fault(c, EXC_UD, EXC_NO_ERRCODE);
+    }
+    fn(c, &in);
+    c->icount++;
+    if (tf) {
+        /* single-step trap after the instruction (SDM 17.3.1.4) */
+        c->dr[6] |= 1u << 14;
+        c->fault_depth = 1;
+        c->first_vector = EXC_DB;
+        cpu_interrupt(c, EXC_DB, EXC_NO_ERRCODE, false);
+        c->fault_depth = 0;
+    }
+}
+
+CpuExit cpu_run(Cpu *c, uint64_t budget)
+{
+    uint64_t end = c->icount + budget;
+    while (c->icount < end) {
+        if (c->stop_requested) {
+            c->stop_requested = false;
+            return CPU_EXIT_STOP;
+        }
+        if (c->halted && !c->nmi_pending && !(c->intr_line && (c->eflags & FL_IF)))
+            return CPU_EXIT_HALT;
+        cpu_step(c);
+    }
+    return CPU_EXIT_BUDGET;
+}
+
+int cpu_format_state(const Cpu *c, char *buf, int size)
+{
+    static const char *const sn[SEG_COUNT] = {"ES", "CS", "SS", "DS", "FS", "GS"};
+    int n = snprintf(buf, size,
+                     "EAX=%08x EBX=%08x ECX=%08x EDX=%08x\n"
+                     "ESI=%08x EDI=%08x EBP=%08x ESP=%08x\n"
+                     "EIP=%08x EFL=%08x CPL=%d %s%s\n",
+                     c->regs[R_EAX], c->regs[R_EBX], c->regs[R_ECX], c->regs[R_EDX],
+                     c->regs[R_ESI], c->regs[R_EDI], c->regs[R_EBP], c->regs[R_ESP], c->eip,
+                     c->eflags, c->cpl, cpu_pe(c) ? (cpu_vm86(c) ? "VM86" : "PE") : "REAL",
+                     c->halted ? " HLT" : "");
+    for (int s = 0; s < SEG_COUNT && n < size; s++)
+        n += snprintf(buf + n, size - n, "%s =%04x %08x %08x %05x\n", sn[s], c->seg[s].sel,
+                      c->seg[s].base, c->seg[s].limit, c->seg[s].flags);
+    if (n < size)
+        n += snprintf(buf + n, size - n,
+                      "GDT=     %08x %04x\nIDT=     %08x %04x\n"
+                      "CR0=%08x CR2=%08x CR3=%08x CR4=%08x\n",
+                      c->gdtr.base, c->gdtr.limit, c->idtr.base, c->idtr.limit, c->cr[0],
+                      c->cr[2], c->cr[3], c->cr[4]);
+    return n;
+}

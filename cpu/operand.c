@@ -1,0 +1,61 @@
+/*
+ * operand.c — reading and writing an Insn's operands: registers (with the AH..BH byte
+ * registers), memory through the effective address and segment, immediates, and
+ * segment/control/debug registers for the MOV forms that name them.
+ */
+#include "cpu/interp.h"
+
+uint32_t reg_read(const Cpu *c, int reg, unsigned size)
+{
+    if (size == 1) return reg < 4 ? c->regs[reg] & 0xff : (c->regs[reg - 4] >> 8) & 0xff;
+    return c->regs[reg] & size_mask(size);
+}
+
+void reg_write(Cpu *c, int reg, unsigned size, uint32_t v)
+{
+    if (size == 1) {
+        if (reg < 4)
+            c->regs[reg] = (c->regs[reg] & ~0xffu) | (v & 0xff);
+        else
+            c->regs[reg - 4] = (c->regs[reg - 4] & ~0xff00u) | ((v & 0xff) << 8);
+    } else if (size == 2) {
+        c->regs[reg] = (c->regs[reg] & ~0xffffu) | (v & 0xffff);
+    } else {
+        c->regs[reg] = v;
+    }
+}
+
+uint32_t opnd_ea(const Cpu *c, const Insn *in)
+{
+    uint32_t ea = (uint32_t)in->disp;
+    if (in->ea_base >= 0) ea += c->regs[in->ea_base];
+    if (in->ea_index >= 0) ea += c->regs[in->ea_index] << in->ea_scale;
+    return in->addrsize == 2 ? ea & 0xffff : ea;
+}
+
+uint32_t opnd_read(Cpu *c, const Insn *in, int n)
+{
+    const Operand *o = &in->op[n];
+    switch (o->kind) {
+    case OPK_REG: return reg_read(c, o->reg, o->size);
+    case OPK_MEM: return mem_read(c, in->seg, opnd_ea(c, in), o->size > 4 ? 4 : o->size);
+    case OPK_IMM:
+    case OPK_REL: return in->imm & size_mask(o->size);
+    case OPK_IMM2: return in->imm2 & size_mask(o->size);
+    case OPK_SREG: return c->seg[o->reg].sel;
+    case OPK_CREG: return c->cr[o->reg];
+    case OPK_DREG: return c->dr[o->reg];
+    case OPK_ONE: return 1;
+    default: cpu_fault(c, EXC_UD, EXC_NO_ERRCODE);
+    }
+}
+
+void opnd_write(Cpu *c, const Insn *in, int n, uint32_t v)
+{
+    const Operand *o = &in->op[n];
+    switch (o->kind) {
+    case OPK_REG: reg_write(c, o->reg, o->size, v); return;
+    case OPK_MEM: mem_write(c, in->seg, opnd_ea(c, in), v, o->size > 4 ? 4 : o->size); return;
+    default: cpu_fault(c, EXC_UD, EXC_NO_ERRCODE);
+    }
+}
