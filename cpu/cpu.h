@@ -139,6 +139,12 @@ struct Cpu {
     uint64_t tsc_offset;       /* TSC = virtual clock based count + offset (WRMSR) */
     uint64_t msr_sysenter_cs, msr_sysenter_esp, msr_sysenter_eip;
     uint64_t msr_apic_base;
+    uint64_t msr_mtrr_var[16];   /* MTRR PHYSBASE0/PHYSMASK0..7 (MSR 0x200-0x20F) */
+    uint64_t msr_mtrr_fixed[11]; /* fixed MTRRs 0x250 0x258 0x259 0x268-0x26F, in that order */
+    uint64_t msr_mtrr_deftype;   /* MTRRdefType (0x2FF) */
+    uint64_t msr_pat_xor;        /* PAT (0x277) XOR its power-on value 0x0007040600070406,
+                                    so that cpu_reset's zeroing yields the reset value */
+    uint64_t msr_misc_enable;    /* IA32_MISC_ENABLE (0x1A0): stored, no effect */
     /* ---- reset-preserved below this line ---- */
     uint64_t icount;           /* instructions retired since power-on */
     bool intr_line;            /* INTR input level (from the PIC) */

@@ -96,7 +96,10 @@ static void log_insn(Cpu *c, const uint8_t *bytes, unsigned n)
     fprintf(f, "%04x:%08x [%08x] %s\n", c->seg[SEG_CS].sel, c->eip, lin, text);
 }
 
-/* Deliver the fault recorded in pending_vector, escalating on nested faults. */
+/* Deliver the fault recorded in pending_vector, escalating on nested faults.
+ * fault_depth 1 means "delivering first_vector"; a fault then either combines with it
+ * into #DF (SDM vol. 3 table 6-5) or, when the first event was benign, is simply
+ * delivered next (serially) and becomes the event that a further fault is judged by. */
 static void deliver_fault(Cpu *c)
 {
     int v = c->pending_vector;
@@ -104,6 +107,7 @@ static void deliver_fault(Cpu *c)
     c->exc_count++;
     if (c->fault_depth == 0) {
         c->first_vector = v;
+        c->fault_depth = 1;
     } else if (c->fault_depth == 1) {
         int f = c->first_vector;
         bool df = (contributory(f) && contributory(v)) ||
@@ -111,8 +115,9 @@ static void deliver_fault(Cpu *c)
         if (df) {
             v = EXC_DF;
             err = 0;
+        } else {
+            c->first_vector = v;
         }
-        if (f == EXC_DF || df) c->fault_depth = 2;
     } else {
         /* a fault while delivering #DF: shutdown */
         c->fault_depth = 0;
@@ -123,7 +128,6 @@ static void deliver_fault(Cpu *c)
         if (c->bus.shutdown) c->bus.shutdown(c->bus.opaque);
         return;
     }
-    if (c->fault_depth < 2) c->fault_depth++;
     if (v == EXC_DF) c->fault_depth = 2;
     cpu_interrupt(c, v, err, false);
     c->fault_depth = 0;
@@ -155,7 +159,9 @@ void cpu_step(Cpu *c)
         c->halted = false;
         uint8_t vec = c->bus.intr_ack ? c->bus.intr_ack(c->bus.opaque) : 0;
         c->fault_depth = 1;
-        c->first_vector = vec;
+        /* an external interrupt is a benign first event whatever its vector number
+         * (IRQ 5 at INT 0Dh in real mode must not look like #GP) */
+        c->first_vector = EXC_NMI;
         cpu_interrupt(c, vec, EXC_NO_ERRCODE, false);
         c->fault_depth = 0;
         return;
@@ -175,6 +181,11 @@ void cpu_step(Cpu *c)
         r = decode(&in, bytes, n, cpu_code32(c));
     }
     if (r != DECODE_OK) cpu_fault(c, EXC_GP, 0); /* longer than 15 bytes */
+    if (c->log_flags & LOG_CPU) {
+        char state[1024];
+        cpu_format_state(c, state, sizeof(state));
+        fputs(state, c->log_file ? (FILE *)c->log_file : stderr);
+    }
     if (c->log_flags & LOG_IN_ASM) log_insn(c, bytes, in.len);
 
     bool tf = c->eflags & FL_TF;
@@ -192,6 +203,9 @@ void cpu_step(Cpu *c)
     if (tf) {
         /* single-step trap after the instruction (SDM 17.3.1.4) */
         c->dr[6] |= 1u << 14;
+        /* the instruction is complete: a fault delivering the trap must not restart it */
+        c->insn_eip = c->eip;
+        c->insn_esp = c->regs[R_ESP];
         c->fault_depth = 1;
         c->first_vector = EXC_DB;
         cpu_interrupt(c, EXC_DB, EXC_NO_ERRCODE, false);

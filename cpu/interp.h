@@ -112,4 +112,10 @@ void seg_load_real(Cpu *c, int seg, uint16_t sel);
 /* I/O permission check (IOPL / TSS bitmap); faults #GP(0) when denied. */
 void io_check(Cpu *c, uint16_t port, unsigned size);
 
+/* ---- CPUID and time stamp (cpuid.c, exec_system.c) ---- */
+/* The CPUID result for `leaf` (EAX) and `subleaf` (ECX): out[] = EAX, EBX, ECX, EDX. */
+void cpuid_query(const Cpu *c, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
+/* The time stamp counter as RDTSC/RDMSR(0x10) read it: 1 GHz of virtual time. */
+uint64_t cpu_tsc(const Cpu *c);
+
 #endif

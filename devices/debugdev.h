@@ -29,4 +29,7 @@ void debugcon_init(DebugCon *d, Bus *bus, uint16_t port, CharSink out);
 void debugexit_init(DebugExit *d, Bus *bus, uint16_t iobase, uint16_t iosize,
                     void (*request_exit)(void *, int), void *board);
 
+extern const DeviceOps debugcon_ops;
+extern const DeviceOps debugexit_ops;
+
 #endif

@@ -61,4 +61,9 @@ void fwcfg_add_i32(FwCfg *f, uint16_t key, uint32_t v);
 void fwcfg_add_i64(FwCfg *f, uint16_t key, uint64_t v);
 void fwcfg_add_file(FwCfg *f, const char *name, const void *data, uint32_t len);
 
+/* Ops of the selector/data ports 0x510-0x511 (carry reset and snapshot state: the
+ * selected key, the read offset and the DMA address; the items are configuration the
+ * board rebuilds, not state). */
+extern const DeviceOps fwcfg_ops;
+
 #endif

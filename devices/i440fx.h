@@ -19,6 +19,7 @@ typedef struct I440fx {
     PciDevice isa;    /* 00:01.0 PIIX3 */
     void (*pam_changed)(void *board);
     void *board;
+    uint8_t pam_seen[7]; /* PAM 0x59-0x5F as the board was last told (finds changes) */
 } I440fx;
 
 void i440fx_init(I440fx *h, PciBus *pci, void (*pam_changed)(void *), void *board);
@@ -26,5 +27,12 @@ void i440fx_reset(void *h);
 /* PAM attribute for the 16 KiB segment containing `addr` (0xC0000-0xFFFFF; the 64 KiB
  * at 0xF0000 is one unit): bit 0 = reads go to RAM, bit 1 = writes go to RAM. */
 unsigned i440fx_pam_attr(const I440fx *h, uint32_t addr);
+/* ISA IRQ that PIRQ A-D (`pirq` 0-3) is routed to by PIIX3 0x60-0x63, or -1 when the
+ * route is disabled (bit 7) or names a reserved IRQ (0-2, 8, 13). */
+int i440fx_pirq_irq(const I440fx *h, int pirq);
+
+/* Reset and snapshot state of both functions (no I/O range of their own: the board
+ * lists it with its devices). post_load re-applies PAM through pam_changed. */
+extern const DeviceOps i440fx_ops;
 
 #endif

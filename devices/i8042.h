@@ -33,6 +33,13 @@ typedef struct Kbc {
     uint8_t aux_pending_cmd;
     uint8_t aux_status, aux_resolution, aux_rate;
     bool aux_wrap;
+    uint8_t ram[32];        /* controller RAM bytes 1..31 (0x21-0x3F / 0x61-0x7F) */
+    uint8_t kbd_typematic;  /* typematic rate/delay (F3) */
+    uint8_t kbd_last;       /* last byte the keyboard sent (FE resend) */
+    uint8_t aux_last;       /* last byte the mouse sent (FE resend) */
+    uint8_t aux_buttons;    /* current buttons: bit 0 left, 1 right, 2 middle */
+    int16_t aux_dx, aux_dy; /* motion accumulated in remote mode (PS/2 axes) */
+    bool irq1_level, irq12_level; /* levels last driven (derived, not saved) */
     IrqLine irq_kbd, irq_aux; /* IRQ 1, IRQ 12 */
     void (*set_a20)(void *opaque, bool enabled);
     void (*reset_cpu)(void *opaque);
@@ -44,7 +51,10 @@ void kbc_init(Kbc *k, Bus *bus, IrqLine irq1, IrqLine irq12,
 void kbc_reset(void *k);
 /* Input layer: a key event as set-2 scan code bytes (e.g. {0xF0, 0x1C} releases A). */
 void kbc_put_keycode(Kbc *k, const uint8_t *set2, int n);
-/* Input layer: relative mouse motion and buttons (bit 0 left, 1 right, 2 middle). */
+/* Input layer: relative mouse motion and buttons (bit 0 left, 1 right, 2 middle).
+ * dx > 0 moves right, dy > 0 moves down (screen convention, as SDL reports it); the
+ * PS/2 packet has y pointing up. dz (wheel) is ignored: the mouse is a plain 3-byte
+ * PS/2 mouse. Packets are queued only while reporting is enabled (F4). */
 void kbc_put_mouse(Kbc *k, int dx, int dy, int dz, unsigned buttons);
 
 #endif

@@ -5,6 +5,9 @@
  * (with and without multiple), READ/WRITE MULTIPLE, SET MULTIPLE MODE, the LBA48
  * forms, READ VERIFY, SET FEATURES, INITIALIZE DEVICE PARAMETERS, FLUSH CACHE,
  * EXECUTE DEVICE DIAGNOSTIC, soft reset through the device control register.
+ * Commands complete at once (BSY is never seen except while SRST is held). Bus-master
+ * DMA registers exist in BAR4 but move no data yet; ATAPI drives only show their
+ * signature and abort every command so far.
  */
 #ifndef DBT86_IDE_H
 #define DBT86_IDE_H
@@ -32,18 +35,30 @@ typedef struct IdeDrive {
     uint32_t xfer_remaining;/* sectors left in the command */
     bool lba48;             /* current command is an LBA48 form */
     char serial[21], model[41];
+    uint32_t cur_cylinders, cur_heads, cur_sectors; /* CHS translation in use (0x91) */
+    uint8_t pio_kind;       /* IDE_PIO_*: what the data port is moving right now */
+    uint16_t xfer_block;    /* sectors per DRQ block of the current command */
 } IdeDrive;
+
+/* IdeDrive.pio_kind */
+enum { IDE_PIO_NONE, IDE_PIO_IN_SECTORS, IDE_PIO_OUT_SECTORS, IDE_PIO_IN_BUFFER,
+       IDE_PIO_OUT_BUFFER };
 
 typedef struct IdeChannel {
     IdeDrive drive[2];
     uint8_t cur;            /* selected drive */
     uint8_t devctl;         /* device control register (nIEN, SRST) */
     IrqLine irq;
+    bool irq_pending;       /* INTRQ condition: a command completed or data is ready */
+    bool irq_level;         /* level last driven on `irq` (pending && !nIEN) */
 } IdeChannel;
 
 typedef struct Ide {
     IdeChannel ch[2];
     PciDevice pci;
+    Bus *bus;               /* where the bus-master BAR is mapped */
+    uint32_t bm_base;       /* decoded BAR4 address, or PCI_BAR_UNMAPPED */
+    uint8_t bm[16];         /* bus-master registers (command, status, PRD pointer) x2 */
 } Ide;
 
 void ide_init(Ide *d, Bus *bus, PciBus *pci, IrqLine irq14, IrqLine irq15);

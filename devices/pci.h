@@ -54,12 +54,27 @@ typedef struct PciBus {
 
 void pci_bus_init(PciBus *b, Bus *io);
 /* Fill IDs, class code (24 bits: class<<16 | subclass<<8 | prog-if), header type 0,
- * and the standard write masks (command, latency, interrupt line, BARs). */
+ * and the standard write masks (command, latency, interrupt line, BARs). Clears the
+ * whole PciDevice, hooks included: set bar_map/config_write/opaque afterwards. */
 void pci_device_init(PciDevice *d, uint16_t vendor, uint16_t device, uint32_t class_code);
 void pci_set_bar(PciDevice *d, int bar, uint32_t size, uint8_t kind);
 void pci_register(PciBus *b, PciDevice *d, uint8_t devfn);
 /* Configuration space access, as the guest sees it through 0xCF8/0xCFC. */
 uint32_t pci_config_read(PciBus *b, uint8_t devfn, uint8_t addr, unsigned size);
 void pci_config_write(PciBus *b, uint8_t devfn, uint8_t addr, uint32_t val, unsigned size);
+/* Put the standard header back to its power-on state (command, status, BAR addresses,
+ * ROM BAR, cache line, latency, interrupt line; device-specific registers are the
+ * device's own business) and unmap every BAR. Call from the device's reset. */
+void pci_device_reset(PciDevice *d);
+/* Recompute the decoded BARs from config[] and call bar_map for every implemented BAR,
+ * changed or not (after a snapshot load the device's mappings are unknown). */
+void pci_device_post_load(PciDevice *d);
+
+/* Snapshot field for an embedded PciDevice: its configuration space is its state.
+ *     STATE_PCI_DEVICE(Vga, pci), */
+#define STATE_PCI_DEVICE(T, f) STATE_BYTES(T, f.config, 256)
+
+/* The 0xCF8 address register's ops (carry reset and the bus state for snapshots). */
+extern const DeviceOps pci_bus_ops;
 
 #endif

@@ -29,6 +29,10 @@ typedef struct PitChannel {
     uint8_t bcd;
     uint8_t gate;
     uint8_t null_count;
+    uint8_t ctrl;          /* low 6 bits of the last control word (status read-back) */
+    uint8_t running;       /* counting has started (modes 1/5: after a gate trigger) */
+    uint8_t count_valid;   /* a count was written since the control word */
+    uint64_t elapsed_base; /* ticks counted before load_time (gate pauses in modes 0/4) */
     uint64_t load_time;    /* virtual ns when counting started from `count` */
     uint64_t next_change;  /* virtual ns of the next output transition (channel 0 timer) */
     bool irq_level;        /* current output level driven on IRQ 0 */

@@ -30,6 +30,9 @@ typedef struct Uart {
     CharSink out;
     Clock *clock;
     Timer timeout;               /* receive timeout (4 character times) */
+    uint64_t timeout_deadline;   /* saved copy of timeout.deadline (snapshots) */
+    bool timeout_armed;          /* saved copy of timeout.armed (snapshots) */
+    bool irq_level;              /* level last driven on `irq` (derived) */
 } Uart;
 
 void uart_init(Uart *u, Bus *bus, uint16_t base, IrqLine irq, Clock *clock, CharSink out);

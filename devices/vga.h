@@ -34,15 +34,20 @@ typedef struct Vga {
     uint8_t pel_mask;
     uint32_t latch;         /* the four plane latches */
     uint8_t feature;
+    uint8_t status1;        /* input status 1 retrace bits (toggle on each read) */
     uint16_t vbe_index;
     uint16_t vbe_regs[16];  /* Bochs VBE registers (VBE_DISPI_INDEX_*) */
     uint32_t lfb_addr;      /* where BAR 0 currently maps the framebuffer */
     PciDevice pci;
     uint8_t *rom;           /* VGA BIOS image (expansion ROM), owned */
-    uint32_t rom_size;
+    uint32_t rom_size;      /* ROM BAR size: the image padded to a power of two */
+    uint32_t rom_addr;      /* where the expansion ROM is mapped, or PCI_BAR_UNMAPPED */
     PhysMem *mem;
     Bus *bus;
 } Vga;
+
+/* reset, state descriptor and post_load of the device */
+extern const DeviceOps vga_device_ops;
 
 /* rom may be NULL (no VGA BIOS). Returns 0. */
 int vga_init(Vga *v, Bus *bus, PhysMem *mem, PciBus *pci, const uint8_t *rom, uint32_t rom_size);
@@ -53,5 +58,12 @@ void vga_reset(void *v);
  * Returns the length written (always NUL-terminated). In a graphics mode it writes
  * nothing and returns -1. */
 int vga_text_dump(const Vga *v, char *buf, size_t size);
+/* Renders what the monitor would show into rgb (0x00RRGGBB, row-major, *w pixels per
+ * row): text modes with the font in plane 2, the attribute palette and the DAC;
+ * planar 16-colour, CGA 4-colour, 256-colour (mode 13h, mode X) VGA modes; Bochs VBE
+ * modes at 4, 8, 15, 16, 24 and 32 bpp. *w and *h get the mode's size. Returns 0, or
+ * -1 if the mode is nonsense or larger than max_w x max_h (then *w/*h still tell the
+ * size needed, or 0 for nonsense). */
+int vga_render(const Vga *v, uint32_t *rgb, int max_w, int max_h, int *w, int *h);
 
 #endif

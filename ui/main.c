@@ -1,2 +1,181 @@
-/* main.c — placeholder entry point until the front end lands. */
-int main(void) { return 0; }
+/*
+ * main.c — the dbt86 program: parse options, build the machine, run it headless with
+ * serial on stdio, pace idle time to the host clock (-icount sleep=on), and map how
+ * the run ended to an exit code (see options_usage()).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "devices/machine.h"
+#include "ui/input.h"
+#include "ui/options.h"
+
+#define EXIT_ERROR 1
+#define EXIT_RESET 2
+#define EXIT_TIMEOUT 4
+#define EXIT_HALTED 6
+
+static void sink_fd(void *opaque, const uint8_t *buf, size_t len)
+{
+    int fd = (int)(intptr_t)opaque;
+    while (len) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        buf += n;
+        len -= n;
+    }
+}
+
+static void sink_file(void *opaque, const uint8_t *buf, size_t len)
+{
+    fwrite(buf, 1, len, (FILE *)opaque);
+    fflush((FILE *)opaque);
+}
+
+static int make_sink(const CharSpec *cs, CharSink *out, const char *what)
+{
+    out->write = NULL;
+    out->opaque = NULL;
+    if (cs->kind == CHAR_STDIO) {
+        out->write = sink_fd;
+        out->opaque = (void *)(intptr_t)1;
+    } else if (cs->kind == CHAR_FILE) {
+        FILE *f = fopen(cs->path, "wb");
+        if (!f) {
+            fprintf(stderr, "dbt86: %s %s: %s\n", what, cs->path, strerror(errno));
+            return -1;
+        }
+        out->write = sink_file;
+        out->opaque = f;
+    }
+    return 0;
+}
+
+static int write_screenshot(Machine *m, const char *path)
+{
+    size_t cap = 64 * 1024;
+    char *text = malloc(cap);
+    int n = text ? vga_text_dump(&m->vga, text, cap) : -1;
+    if (n < 0) {
+        free(text);
+        fprintf(stderr, "dbt86: -screenshot %s: the screen is in a graphics mode (PNG "
+                "screenshots come later)\n", path);
+        return -1;
+    }
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "dbt86: -screenshot %s: %s\n", path, strerror(errno));
+        free(text);
+        return -1;
+    }
+    fwrite(text, 1, n, f);
+    free(text);
+    if (fclose(f) != 0) {
+        fprintf(stderr, "dbt86: -screenshot %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    Options o;
+    char err[512];
+    if (options_parse(&o, argc, argv, err, sizeof(err)) < 0) {
+        fprintf(stderr, "dbt86: %s\n", err);
+        return EXIT_ERROR;
+    }
+    if (o.show_help) {
+        options_usage(stdout);
+        return 0;
+    }
+    if (o.show_version) {
+        printf("dbt86 0.1.0\n");
+        return 0;
+    }
+    if (make_sink(&o.serial[0], &o.mc.serial[0], "-serial") < 0 ||
+        make_sink(&o.serial[1], &o.mc.serial[1], "-serial") < 0 ||
+        make_sink(&o.debugcon, &o.mc.debugcon, "-debugcon") < 0)
+        return EXIT_ERROR;
+    if (o.log_path) {
+        FILE *f = fopen(o.log_path, "w");
+        if (!f) {
+            fprintf(stderr, "dbt86: -D %s: %s\n", o.log_path, strerror(errno));
+            return EXIT_ERROR;
+        }
+        o.mc.log_file = f;
+    }
+    if (o.mc.n_drives == 0 && !o.mc.bios_path) {
+        /* nothing to boot: use the demo disk this build made from roms/demo.asm */
+        if (access(DBT86_DEFAULT_GUEST, R_OK) != 0) {
+            fprintf(stderr, "dbt86: no disk given and the demo disk %s is missing "
+                    "(run ninja in the build directory)\n", DBT86_DEFAULT_GUEST);
+            return EXIT_ERROR;
+        }
+        o.mc.drives[0] = (DriveConfig){.file = DBT86_DEFAULT_GUEST, .format = "raw"};
+        o.mc.n_drives = 1;
+        o.mc.snapshot = true;
+    }
+    if (!o.rtc_fixed) o.mc.rtc_start = input_wallclock();
+    o.mc.sercon = o.nographic && o.serial[0].kind == CHAR_STDIO;
+
+    Machine *m = machine_create(&o.mc, err, sizeof(err));
+    if (!m) {
+        fprintf(stderr, "dbt86: %s\n", err);
+        return EXIT_ERROR;
+    }
+    signal(SIGPIPE, SIG_IGN);
+
+    bool stdin_serial = o.serial[0].kind == CHAR_STDIO;
+    Input in;
+    input_init(&in, stdin_serial);
+    const uint64_t slice = 10000000; /* 10 ms of virtual time between input polls */
+    for (;;) {
+        if (machine_run_for(m, slice)) break;
+        uint64_t host = input_host_ns(&in);
+        uint64_t wait = 0;
+        if (o.icount_sleep && m->cpu.halted) {
+            /* idle: do not let virtual time run ahead of host time */
+            uint64_t vt = machine_now_ns(m);
+            if (vt > host) wait = vt - host;
+            if (wait > 50000000) wait = 50000000;
+        }
+        input_poll(&in, m, wait);
+        if (in.quit) machine_request_exit(m, MEXIT_QUIT, 0);
+        if (o.timeout_s > 0 && input_host_ns(&in) > (uint64_t)(o.timeout_s * 1e9))
+            machine_request_exit(m, MEXIT_TIMEOUT, 0);
+    }
+    input_restore(&in);
+
+    int rc = 0;
+    switch (m->exit.kind) {
+    case MEXIT_POWEROFF:
+    case MEXIT_QUIT: rc = 0; break;
+    case MEXIT_RESET: rc = EXIT_RESET; break;
+    case MEXIT_DEBUG_EXIT: rc = m->exit.status; break;
+    case MEXIT_TIMEOUT:
+        fprintf(stderr, "dbt86: time limit of %g s reached at %04x:%08x\n", o.timeout_s,
+                m->cpu.seg[SEG_CS].sel, m->cpu.eip);
+        rc = EXIT_TIMEOUT;
+        break;
+    case MEXIT_HALTED:
+        fprintf(stderr, "dbt86: the CPU halted with interrupts disabled at %04x:%08x\n",
+                m->cpu.seg[SEG_CS].sel, m->cpu.eip);
+        rc = EXIT_HALTED;
+        break;
+    }
+    if (o.mc.log_flags & LOG_CPU) {
+        char buf[2048];
+        cpu_format_state(&m->cpu, buf, sizeof(buf));
+        fputs(buf, o.mc.log_file ? (FILE *)o.mc.log_file : stderr);
+    }
+    if (o.screenshot && write_screenshot(m, o.screenshot) < 0 && rc == 0) rc = EXIT_ERROR;
+    machine_destroy(m);
+    if (o.mc.log_file) fclose(o.mc.log_file);
+    return rc;
+}

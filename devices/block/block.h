@@ -18,8 +18,13 @@ typedef struct BlockDev {
     bool read_only;    /* opened read-only (CD-ROM, readonly=on) */
     bool snapshot;     /* writes go to an in-memory overlay, the file is untouched */
     char *path;        /* for messages */
-    uint8_t **overlay; /* -snapshot: one 4 KiB buffer per written page, or NULL */
-    uint64_t overlay_pages;
+    uint8_t **overlay; /* unused: the overlay lives in overlay_dir (kept for the contract) */
+    uint64_t overlay_pages; /* -snapshot: number of 4 KiB pages held in memory */
+    /* -snapshot: two-level page table, one entry per 2 MiB of disk, each NULL or 512
+     * pointers to 4 KiB pages (NULL = page not written): a write at the end of a
+     * 200 GiB disk costs a few KiB, not a flat table of every page */
+    uint8_t ***overlay_dir;
+    uint64_t overlay_dir_len;
 } BlockDev;
 
 /* Opens `path` as `format` ("raw"; NULL means raw). Returns 0, or -1 with a one-line

@@ -1,0 +1,86 @@
+/*
+ * cpuid.c — what CPUID reports: a family 6 model 3 stepping 3 "GenuineIntel" part
+ * (the EDX value at reset matches leaf 1's EAX) that advertises only features the
+ * emulator implements and tests. exec_system.c derives the CR4 bits it accepts from
+ * leaf 1 EDX, so the two cannot disagree.
+ *
+ * Leaf 1 EDX advertises:
+ *   DE   (bit 2)  CR4.DE: MOV DR4/DR5 raise #UD (exec_system.c).
+ *   PSE  (bit 3)  CR4.PSE 4 MiB pages (mmu.c).
+ *   TSC  (bit 4)  RDTSC and CR4.TSD (exec_system.c).
+ *   MSR  (bit 5)  RDMSR/WRMSR (exec_system.c).
+ *   CX8  (bit 8)  CMPXCHG8B (interpreter).
+ *   SEP  (bit 11) SYSENTER/SYSEXIT and their MSRs (exec_system.c).
+ *   MTRR (bit 12) MTRRcap/variable/fixed/defType MSRs: stored and checked, no effect
+ *                 (the emulator does not model caches).
+ *   PGE  (bit 13) CR4.PGE: global pages. With no TLB every translation is flushed on
+ *                 CR3 writes, which the architecture permits (a TLB is only a cache).
+ *   CMOV (bit 15) CMOVcc (interpreter).
+ * Not advertised: FPU/MMX/FXSR/SSE (no x87 yet), VME (no CR4.VME/PVI), PAE, MCE/MCA,
+ * APIC (the local APIC device comes later), PAT (the MSR exists, but model 3 had no
+ * PAT), CLFLUSH, PSE-36.
+ */
+#include "cpu/interp.h"
+
+#define FEAT_DE (1u << 2)
+#define FEAT_PSE (1u << 3)
+#define FEAT_TSC (1u << 4)
+#define FEAT_MSR (1u << 5)
+#define FEAT_CX8 (1u << 8)
+#define FEAT_SEP (1u << 11)
+#define FEAT_MTRR (1u << 12)
+#define FEAT_PGE (1u << 13)
+#define FEAT_CMOV (1u << 15)
+
+#define CPUID_MAX_BASIC 1u
+#define CPUID_MAX_EXT 0x80000004u
+#define CPUID_SIGNATURE 0x00000633u /* family 6, model 3, stepping 3 */
+
+/* Four little-endian ASCII characters as one register value. */
+static uint32_t str4(const char *s)
+{
+    return (uint32_t)(uint8_t)s[0] | (uint32_t)(uint8_t)s[1] << 8 |
+           (uint32_t)(uint8_t)s[2] << 16 | (uint32_t)(uint8_t)s[3] << 24;
+}
+
+void cpuid_query(const Cpu *c, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
+{
+    /* 48 bytes, NUL padded; leaves 0x80000002..4 return 16 bytes each */
+    static const char brand[48] = "dbt86 CPU";
+    (void)c;
+    (void)subleaf;
+    out[0] = out[1] = out[2] = out[3] = 0;
+    /* Intel: a leaf above the basic or extended maximum returns the highest basic
+     * leaf's data (SDM vol. 2, CPUID) */
+    if ((leaf > CPUID_MAX_BASIC && leaf < 0x80000000u) || leaf > CPUID_MAX_EXT)
+        leaf = CPUID_MAX_BASIC;
+    switch (leaf) {
+    case 0:
+        out[0] = CPUID_MAX_BASIC;
+        out[1] = str4("Genu");
+        out[3] = str4("ineI");
+        out[2] = str4("ntel");
+        break;
+    case 1:
+        out[0] = CPUID_SIGNATURE;
+        out[1] = 0; /* brand index 0, no CLFLUSH size, APIC ID 0 */
+        out[2] = 0;
+        out[3] = FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_CX8 | FEAT_SEP | FEAT_MTRR |
+                 FEAT_PGE | FEAT_CMOV;
+        break;
+    case 0x80000000u:
+        out[0] = CPUID_MAX_EXT;
+        break;
+    case 0x80000001u:
+        break; /* no extended features (no NX, no long mode) */
+    case 0x80000002u:
+    case 0x80000003u:
+    case 0x80000004u: {
+        const char *p = brand + (leaf - 0x80000002u) * 16;
+        for (int i = 0; i < 4; i++) out[i] = str4(p + 4 * i);
+        break;
+    }
+    default:
+        break;
+    }
+}

@@ -1,0 +1,817 @@
+/*
+ * ide.c — the PIIX3 IDE function (00:01.1) in legacy mode: two channels of two ATA
+ * drives behind the classic task-file ports. Every command completes synchronously:
+ * a PIO data-in command loads one DRQ block into the drive's buffer and raises INTRQ,
+ * the guest drains it through the data port, the next block follows; data-out is the
+ * mirror image. INTRQ = a per-channel pending flag gated by nIEN, cleared by reading
+ * the status register or writing a command, as ATA specifies.
+ */
+#include "devices/ide.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+/* status register */
+#define ST_BSY 0x80
+#define ST_DRDY 0x40
+#define ST_DSC 0x10
+#define ST_DRQ 0x08
+#define ST_ERR 0x01
+#define ST_READY (ST_DRDY | ST_DSC)
+/* error register */
+#define ER_UNC 0x40
+#define ER_IDNF 0x10
+#define ER_ABRT 0x04
+/* device control register */
+#define DC_NIEN 0x02
+#define DC_SRST 0x04
+#define DC_HOB 0x80
+/* device/head register */
+#define DH_LBA 0x40
+#define DH_DEV 0x10
+
+#define MAX_MULT 16
+#define IDE_MAX_CHS_CYL 16383
+
+_Static_assert(offsetof(Ide, ch) == 0, "the primary channel's ops reach the Ide through ch[0]");
+
+static void drive_reset_regs(IdeDrive *d);
+
+/* ---- interrupt line ---- */
+
+static void irq_update(IdeChannel *c)
+{
+    bool level = c->irq_pending && !(c->devctl & DC_NIEN);
+    if (level != c->irq_level) {
+        c->irq_level = level;
+        irq_set(&c->irq, level);
+    }
+}
+
+static void irq_raise_pending(IdeChannel *c)
+{
+    c->irq_pending = true;
+    irq_update(c);
+}
+
+static bool channel_empty(const IdeChannel *c)
+{
+    return !c->drive[0].blk && !c->drive[1].blk;
+}
+
+/* ---- addresses ---- */
+
+/* Start sector of the command in the task file, false if a CHS address does not exist
+ * under the current translation. */
+static bool taskfile_lba(const IdeDrive *d, bool lba48, uint64_t *lba)
+{
+    if (lba48) {
+        *lba = (uint64_t)d->hob_hcyl << 40 | (uint64_t)d->hob_lcyl << 32 |
+               (uint64_t)d->hob_sector << 24 | (uint64_t)d->hcyl << 16 |
+               (uint64_t)d->lcyl << 8 | d->sector;
+        return true;
+    }
+    if (d->select & DH_LBA) {
+        *lba = (uint64_t)(d->select & 0x0f) << 24 | (uint64_t)d->hcyl << 16 |
+               (uint64_t)d->lcyl << 8 | d->sector;
+        return true;
+    }
+    uint32_t cyl = (uint32_t)d->hcyl << 8 | d->lcyl, head = d->select & 0x0f, sect = d->sector;
+    if (!d->cur_heads || !d->cur_sectors || sect == 0 || sect > d->cur_sectors ||
+        head >= d->cur_heads)
+        return false;
+    *lba = ((uint64_t)cyl * d->cur_heads + head) * d->cur_sectors + sect - 1;
+    return true;
+}
+
+static uint32_t taskfile_count(const IdeDrive *d, bool lba48)
+{
+    if (lba48) {
+        uint32_t n = (uint32_t)d->hob_nsector << 8 | d->nsector;
+        return n ? n : 65536;
+    }
+    return d->nsector ? d->nsector : 256;
+}
+
+/* Write `lba` back into the address registers in the command's addressing mode. */
+static void taskfile_set_lba(IdeDrive *d, uint64_t lba)
+{
+    if (d->lba48) {
+        d->sector = (uint8_t)lba;
+        d->lcyl = (uint8_t)(lba >> 8);
+        d->hcyl = (uint8_t)(lba >> 16);
+        d->hob_sector = (uint8_t)(lba >> 24);
+        d->hob_lcyl = (uint8_t)(lba >> 32);
+        d->hob_hcyl = (uint8_t)(lba >> 40);
+    } else if (d->select & DH_LBA) {
+        d->sector = (uint8_t)lba;
+        d->lcyl = (uint8_t)(lba >> 8);
+        d->hcyl = (uint8_t)(lba >> 16);
+        d->select = (uint8_t)((d->select & 0xf0) | ((lba >> 24) & 0x0f));
+    } else if (d->cur_heads && d->cur_sectors) {
+        uint64_t track = lba / d->cur_sectors;
+        uint32_t cyl = (uint32_t)(track / d->cur_heads);
+        d->sector = (uint8_t)(lba % d->cur_sectors + 1);
+        d->select = (uint8_t)((d->select & 0xf0) | (track % d->cur_heads));
+        d->lcyl = (uint8_t)cyl;
+        d->hcyl = (uint8_t)(cyl >> 8);
+    }
+}
+
+static void taskfile_set_count(IdeDrive *d, uint32_t n)
+{
+    d->nsector = (uint8_t)n;
+    if (d->lba48) d->hob_nsector = (uint8_t)(n >> 8);
+}
+
+/* ---- command completion ---- */
+
+static void cmd_done(IdeChannel *c, IdeDrive *d)
+{
+    d->pio_kind = IDE_PIO_NONE;
+    d->data_pos = d->data_end = 0;
+    d->error = 0;
+    d->status = ST_READY;
+    irq_raise_pending(c);
+}
+
+static void cmd_error(IdeChannel *c, IdeDrive *d, uint8_t error)
+{
+    d->pio_kind = IDE_PIO_NONE;
+    d->data_pos = d->data_end = 0;
+    d->error = error;
+    d->status = ST_READY | ST_ERR;
+    irq_raise_pending(c);
+}
+
+/* Register contents after reset or diagnostics: the "signature" that tells ATA from
+ * ATAPI devices. */
+static void drive_signature(IdeDrive *d)
+{
+    d->nsector = 1;
+    d->sector = 1;
+    d->lcyl = d->atapi ? 0x14 : 0;
+    d->hcyl = d->atapi ? 0xeb : 0;
+    d->select = 0;
+}
+
+/* Start a PIO data-in phase of `len` bytes already in buf. */
+static void pio_in_start(IdeChannel *c, IdeDrive *d, uint8_t kind, uint32_t len)
+{
+    d->pio_kind = kind;
+    d->data_pos = 0;
+    d->data_end = len;
+    d->error = 0;
+    d->status = ST_READY | ST_DRQ;
+    irq_raise_pending(c);
+}
+
+/* ---- IDENTIFY DEVICE ---- */
+
+static void id_word(uint8_t *buf, unsigned w, uint16_t v)
+{
+    buf[2 * w] = (uint8_t)v;
+    buf[2 * w + 1] = (uint8_t)(v >> 8);
+}
+
+/* ATA strings: two characters per word, the first in the high byte, space padded. */
+static void id_string(uint8_t *buf, unsigned w, unsigned words, const char *s)
+{
+    size_t len = strlen(s);
+    for (unsigned i = 0; i < 2 * words; i++) {
+        char ch = i < len ? s[i] : ' ';
+        buf[2 * w + (i ^ 1)] = (uint8_t)ch;
+    }
+}
+
+static void identify_fill(IdeDrive *d)
+{
+    uint8_t *b = d->buf;
+    memset(b, 0, 512);
+    uint64_t chs_cap = (uint64_t)d->cur_cylinders * d->cur_heads * d->cur_sectors;
+    uint32_t lba28 = d->nsectors > 0x0fffffff ? 0x0fffffff : (uint32_t)d->nsectors;
+    id_word(b, 0, 0x0040);                        /* fixed disk */
+    id_word(b, 1, (uint16_t)d->cylinders);
+    id_word(b, 3, (uint16_t)d->heads);
+    id_word(b, 4, (uint16_t)(512 * d->sectors));  /* obsolete: bytes per track */
+    id_word(b, 5, 512);                           /* obsolete: bytes per sector */
+    id_word(b, 6, (uint16_t)d->sectors);
+    id_string(b, 10, 10, d->serial);
+    id_word(b, 20, 3);                            /* obsolete: dual-ported cache buffer */
+    id_word(b, 21, 512);                          /* obsolete: buffer size */
+    id_word(b, 22, 4);                            /* obsolete: ECC bytes */
+    id_string(b, 23, 4, "0.1.0");
+    id_string(b, 27, 20, d->model);
+    id_word(b, 47, 0x8000 | MAX_MULT);
+    id_word(b, 48, 1);                            /* 32-bit PIO */
+    id_word(b, 49, (1 << 11) | (1 << 9));         /* IORDY, LBA (no DMA yet) */
+    id_word(b, 50, 0x4000);
+    id_word(b, 51, 0x0200);                       /* PIO mode 2 timing */
+    id_word(b, 53, 0x0003);                       /* words 54-58 and 64-70 valid */
+    id_word(b, 54, (uint16_t)d->cur_cylinders);
+    id_word(b, 55, (uint16_t)d->cur_heads);
+    id_word(b, 56, (uint16_t)d->cur_sectors);
+    id_word(b, 57, (uint16_t)chs_cap);
+    id_word(b, 58, (uint16_t)(chs_cap >> 16));
+    id_word(b, 59, d->mult_sectors ? (uint16_t)(0x100 | d->mult_sectors) : 0);
+    id_word(b, 60, (uint16_t)lba28);
+    id_word(b, 61, (uint16_t)(lba28 >> 16));
+    id_word(b, 64, 0x0003);                       /* PIO modes 3 and 4 */
+    id_word(b, 65, 120);
+    id_word(b, 66, 120);
+    id_word(b, 67, 120);
+    id_word(b, 68, 120);
+    id_word(b, 80, 0x007e);                       /* ATA-1 .. ATA-6 */
+    id_word(b, 82, 0x4008);                       /* NOP, power management */
+    id_word(b, 83, 0x7400);                       /* FLUSH CACHE (EXT), LBA48 */
+    id_word(b, 84, 0x4000);
+    id_word(b, 85, 0x4008);
+    id_word(b, 86, 0x3400);
+    id_word(b, 87, 0x4000);
+    for (unsigned i = 0; i < 4; i++) id_word(b, 100 + i, (uint16_t)(d->nsectors >> (16 * i)));
+    /* integrity word: signature A5h, then a checksum making all 512 bytes sum to 0 */
+    b[510] = 0xa5;
+    uint8_t sum = 0;
+    for (unsigned i = 0; i < 511; i++) sum = (uint8_t)(sum + b[i]);
+    b[511] = (uint8_t)-sum;
+}
+
+/* ---- sector transfers ---- */
+
+static void pio_read_block(IdeChannel *c, IdeDrive *d)
+{
+    uint32_t n = d->xfer_remaining < d->xfer_block ? d->xfer_remaining : d->xfer_block;
+    if (blk_read(d->blk, d->xfer_lba * 512, d->buf, (size_t)n * 512) < 0) {
+        taskfile_set_lba(d, d->xfer_lba);
+        cmd_error(c, d, ER_UNC);
+        return;
+    }
+    pio_in_start(c, d, IDE_PIO_IN_SECTORS, n * 512);
+}
+
+/* Validate the task file's range; on success xfer_* describe the command. */
+static bool xfer_setup(IdeChannel *c, IdeDrive *d, bool lba48, unsigned block)
+{
+    uint64_t lba;
+    d->lba48 = lba48;
+    uint32_t count = taskfile_count(d, lba48);
+    if (!taskfile_lba(d, lba48, &lba) || lba >= d->nsectors || count > d->nsectors - lba) {
+        cmd_error(c, d, ER_IDNF);
+        return false;
+    }
+    d->xfer_lba = lba;
+    d->xfer_remaining = count;
+    d->xfer_block = (uint16_t)block;
+    return true;
+}
+
+static void cmd_read(IdeChannel *c, IdeDrive *d, bool lba48, unsigned block)
+{
+    if (xfer_setup(c, d, lba48, block)) pio_read_block(c, d);
+}
+
+static void pio_out_block(IdeDrive *d)
+{
+    uint32_t n = d->xfer_remaining < d->xfer_block ? d->xfer_remaining : d->xfer_block;
+    d->pio_kind = IDE_PIO_OUT_SECTORS;
+    d->data_pos = 0;
+    d->data_end = n * 512;
+    d->error = 0;
+    d->status = ST_READY | ST_DRQ;
+}
+
+static void cmd_write(IdeChannel *c, IdeDrive *d, bool lba48, unsigned block)
+{
+    if (d->blk->read_only) {
+        cmd_error(c, d, ER_ABRT);
+        return;
+    }
+    /* the first block is requested without an interrupt (PIO data-out protocol) */
+    if (xfer_setup(c, d, lba48, block)) pio_out_block(d);
+}
+
+static void cmd_verify(IdeChannel *c, IdeDrive *d, bool lba48)
+{
+    if (!xfer_setup(c, d, lba48, 1)) return;
+    taskfile_set_lba(d, d->xfer_lba + d->xfer_remaining - 1);
+    cmd_done(c, d);
+}
+
+/* The guest drained the data-in buffer. */
+static void pio_in_done(IdeChannel *c, IdeDrive *d)
+{
+    if (d->pio_kind != IDE_PIO_IN_SECTORS) {
+        d->pio_kind = IDE_PIO_NONE;
+        d->status = ST_READY;
+        return;
+    }
+    uint32_t n = d->data_end / 512;
+    d->xfer_lba += n;
+    d->xfer_remaining -= n;
+    taskfile_set_lba(d, d->xfer_lba - 1);
+    taskfile_set_count(d, d->xfer_remaining);
+    if (d->xfer_remaining) {
+        pio_read_block(c, d);
+    } else {
+        /* no interrupt after the last block of a read */
+        d->pio_kind = IDE_PIO_NONE;
+        d->data_pos = d->data_end = 0;
+        d->status = ST_READY;
+    }
+}
+
+/* The guest filled the data-out buffer. */
+static void pio_out_done(IdeChannel *c, IdeDrive *d)
+{
+    if (d->pio_kind != IDE_PIO_OUT_SECTORS) {
+        cmd_done(c, d); /* WRITE BUFFER */
+        return;
+    }
+    uint32_t n = d->data_end / 512;
+    if (blk_write(d->blk, d->xfer_lba * 512, d->buf, (size_t)n * 512) < 0) {
+        taskfile_set_lba(d, d->xfer_lba);
+        cmd_error(c, d, ER_ABRT);
+        return;
+    }
+    d->xfer_lba += n;
+    d->xfer_remaining -= n;
+    taskfile_set_lba(d, d->xfer_lba - 1);
+    taskfile_set_count(d, d->xfer_remaining);
+    if (d->xfer_remaining) {
+        pio_out_block(d);
+        irq_raise_pending(c);
+    } else {
+        cmd_done(c, d);
+    }
+}
+
+/* ---- commands ---- */
+
+static void cmd_set_features(IdeChannel *c, IdeDrive *d)
+{
+    switch (d->feature) {
+    case 0x03: { /* set transfer mode: PIO default/0-4, multiword DMA 0-2, UDMA 0-6 */
+        uint8_t mode = d->nsector >> 3, sub = d->nsector & 7;
+        bool ok = (mode == 0 && sub <= 1) || (mode == 1 && sub <= 4) || (mode == 4 && sub <= 2) ||
+                  (mode == 8 && sub <= 6);
+        if (ok) cmd_done(c, d);
+        else cmd_error(c, d, ER_ABRT);
+        return;
+    }
+    case 0x02: case 0x82: /* write cache on/off */
+    case 0x55: case 0xaa: /* read look-ahead off/on */
+    case 0x66: case 0xcc: /* reverting to power-on defaults off/on */
+        cmd_done(c, d);
+        return;
+    default:
+        cmd_error(c, d, ER_ABRT);
+    }
+}
+
+static void cmd_init_params(IdeChannel *c, IdeDrive *d)
+{
+    uint32_t heads = (d->select & 0x0f) + 1u, sectors = d->nsector;
+    if (!sectors) {
+        cmd_error(c, d, ER_ABRT);
+        return;
+    }
+    uint64_t cyl = d->nsectors / ((uint64_t)heads * sectors);
+    d->cur_heads = heads;
+    d->cur_sectors = sectors;
+    d->cur_cylinders = cyl > 65535 ? 65535 : (uint32_t)cyl;
+    cmd_done(c, d);
+}
+
+static void cmd_atapi(IdeChannel *c, IdeDrive *d, uint8_t cmd)
+{
+    /* ATAPI packets come later: the drive shows its signature and aborts the rest.
+     * An ATAPI device answers IDENTIFY DEVICE with ABRT and its signature. */
+    if (cmd == 0x08) { /* DEVICE RESET: no interrupt */
+        drive_signature(d);
+        d->pio_kind = IDE_PIO_NONE;
+        d->error = 0x01;
+        d->status = 0;
+        return;
+    }
+    cmd_error(c, d, ER_ABRT);
+    d->status = ST_DRDY | ST_ERR; /* bit 4 is SERV on ATAPI devices, not DSC */
+    if (cmd == 0xec) drive_signature(d);
+}
+
+static void ide_command(IdeChannel *c, IdeDrive *d, uint8_t cmd)
+{
+    d->command = cmd;
+    if (d->atapi) {
+        cmd_atapi(c, d, cmd);
+        return;
+    }
+    switch (cmd) {
+    case 0xec: /* IDENTIFY DEVICE */
+        identify_fill(d);
+        pio_in_start(c, d, IDE_PIO_IN_BUFFER, 512);
+        break;
+    case 0x20: case 0x21: cmd_read(c, d, false, 1); break;        /* READ SECTORS */
+    case 0x24: cmd_read(c, d, true, 1); break;                    /* READ SECTORS EXT */
+    case 0x30: case 0x31: cmd_write(c, d, false, 1); break;       /* WRITE SECTORS */
+    case 0x34: cmd_write(c, d, true, 1); break;                   /* WRITE SECTORS EXT */
+    case 0xc4: case 0x29: case 0xc5: case 0x39:                   /* READ/WRITE MULTIPLE */
+        if (!d->mult_sectors) cmd_error(c, d, ER_ABRT);
+        else if (cmd == 0xc4 || cmd == 0x29) cmd_read(c, d, cmd == 0x29, d->mult_sectors);
+        else cmd_write(c, d, cmd == 0x39, d->mult_sectors);
+        break;
+    case 0x40: case 0x41: cmd_verify(c, d, false); break;         /* READ VERIFY */
+    case 0x42: cmd_verify(c, d, true); break;
+    case 0xc6: /* SET MULTIPLE MODE: 0 disables, else a power of two up to the max */
+        if (d->nsector > MAX_MULT || (d->nsector & (d->nsector - 1))) {
+            cmd_error(c, d, ER_ABRT);
+        } else {
+            d->mult_sectors = d->nsector;
+            cmd_done(c, d);
+        }
+        break;
+    case 0x91: cmd_init_params(c, d); break;
+    case 0xef: cmd_set_features(c, d); break;
+    case 0xe7: case 0xea: /* FLUSH CACHE (EXT): writes are not cached here */
+    case 0xe0: case 0xe1: case 0xe2: case 0xe3: case 0xe6: /* standby/idle/sleep */
+    case 0x94: case 0x95: case 0x96: case 0x97: case 0x99: /* their ATA-1 opcodes */
+        cmd_done(c, d);
+        break;
+    case 0xe5: case 0x98: /* CHECK POWER MODE: active or idle */
+        cmd_done(c, d);
+        d->nsector = 0xff;
+        break;
+    case 0xe4: /* READ BUFFER: the buffer as it stands */
+        pio_in_start(c, d, IDE_PIO_IN_BUFFER, 512);
+        break;
+    case 0xe8: /* WRITE BUFFER */
+        d->pio_kind = IDE_PIO_OUT_BUFFER;
+        d->data_pos = 0;
+        d->data_end = 512;
+        d->error = 0;
+        d->status = ST_READY | ST_DRQ;
+        break;
+    default:
+        if ((cmd & 0xf0) == 0x10 || (cmd & 0xf0) == 0x70) { /* RECALIBRATE, SEEK */
+            cmd_done(c, d);
+            break;
+        }
+        /* PACKET and IDENTIFY PACKET DEVICE on a disk, DMA (not yet), unknown: abort
+         * without the ATAPI signature */
+        cmd_error(c, d, ER_ABRT);
+    }
+}
+
+/* EXECUTE DEVICE DIAGNOSTIC addresses both devices; device 0 reports for the pair. */
+static void cmd_diagnostic(IdeChannel *c)
+{
+    for (int u = 0; u < 2; u++) {
+        IdeDrive *d = &c->drive[u];
+        if (!d->blk) continue;
+        d->command = 0x90;
+        drive_signature(d);
+        d->pio_kind = IDE_PIO_NONE;
+        d->data_pos = d->data_end = 0;
+        d->error = 0x01; /* passed (device 1 passed or absent) */
+        d->status = d->atapi ? 0 : ST_READY;
+    }
+    c->cur = 0;
+    irq_raise_pending(c);
+}
+
+/* ---- data port ---- */
+
+static uint32_t ones(unsigned size) { return size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1; }
+
+static uint32_t data_read(IdeChannel *c, unsigned size)
+{
+    IdeDrive *d = &c->drive[c->cur];
+    if (!d->blk || !(d->status & ST_DRQ) ||
+        (d->pio_kind != IDE_PIO_IN_SECTORS && d->pio_kind != IDE_PIO_IN_BUFFER))
+        return ones(size);
+    uint32_t v = 0;
+    for (unsigned i = 0; i < size; i++) {
+        uint8_t byte = d->data_pos < d->data_end ? d->buf[d->data_pos++] : 0xff;
+        v |= (uint32_t)byte << (8 * i);
+    }
+    if (d->data_pos >= d->data_end) pio_in_done(c, d);
+    return v;
+}
+
+static void data_write(IdeChannel *c, uint32_t value, unsigned size)
+{
+    IdeDrive *d = &c->drive[c->cur];
+    if (!d->blk || !(d->status & ST_DRQ) ||
+        (d->pio_kind != IDE_PIO_OUT_SECTORS && d->pio_kind != IDE_PIO_OUT_BUFFER))
+        return;
+    for (unsigned i = 0; i < size && d->data_pos < d->data_end; i++)
+        d->buf[d->data_pos++] = (uint8_t)(value >> (8 * i));
+    if (d->data_pos >= d->data_end) pio_out_done(c, d);
+}
+
+/* ---- task-file registers ---- */
+
+static uint8_t status_read(IdeChannel *c)
+{
+    if (channel_empty(c)) return 0xff; /* floating bus */
+    const IdeDrive *d = &c->drive[c->cur];
+    if (!d->blk) return 0; /* device 0 answers 00h for an absent device 1 */
+    return d->status;
+}
+
+static uint8_t reg_read(IdeChannel *c, uint32_t reg)
+{
+    if (channel_empty(c)) return 0xff;
+    IdeDrive *d = &c->drive[c->cur];
+    if (!d->blk) {
+        /* nothing answers for an absent device 1; reading 00h everywhere (rather than
+         * device 0's copies) makes firmware's 55h/AAh register probe fail quickly */
+        if (reg == 7) {
+            c->irq_pending = false;
+            irq_update(c);
+        }
+        return 0;
+    }
+    bool hob = c->devctl & DC_HOB;
+    switch (reg) {
+    case 1: return d->error;
+    case 2: return hob ? d->hob_nsector : d->nsector;
+    case 3: return hob ? d->hob_sector : d->sector;
+    case 4: return hob ? d->hob_lcyl : d->lcyl;
+    case 5: return hob ? d->hob_hcyl : d->hcyl;
+    case 6: return d->select;
+    default: /* 7: status; reading it acknowledges the interrupt */
+        c->irq_pending = false;
+        irq_update(c);
+        return d->status;
+    }
+}
+
+static void reg_write(IdeChannel *c, uint32_t reg, uint8_t v)
+{
+    c->devctl &= (uint8_t)~DC_HOB;
+    if (reg == 7) {
+        if (channel_empty(c) || (c->devctl & DC_SRST)) return;
+        c->irq_pending = false;
+        irq_update(c);
+        if (v == 0x90) {
+            cmd_diagnostic(c);
+            return;
+        }
+        IdeDrive *d = &c->drive[c->cur];
+        if (d->blk) ide_command(c, d, v); /* an absent device ignores its commands */
+        return;
+    }
+    /* the task file is written into both devices; the previous byte becomes HOB */
+    for (int u = 0; u < 2; u++) {
+        IdeDrive *d = &c->drive[u];
+        switch (reg) {
+        case 1: d->hob_feature = d->feature; d->feature = v; break;
+        case 2: d->hob_nsector = d->nsector; d->nsector = v; break;
+        case 3: d->hob_sector = d->sector; d->sector = v; break;
+        case 4: d->hob_lcyl = d->lcyl; d->lcyl = v; break;
+        case 5: d->hob_hcyl = d->hcyl; d->hcyl = v; break;
+        case 6: d->select = v; break;
+        }
+    }
+    if (reg == 6) {
+        c->cur = (v & DH_DEV) ? 1 : 0;
+    }
+}
+
+static uint32_t cmd_block_read(void *opaque, uint32_t off, unsigned size)
+{
+    IdeChannel *c = opaque;
+    if (off == 0) return channel_empty(c) ? ones(size) : data_read(c, size);
+    uint32_t v = 0;
+    for (unsigned i = 0; i < size; i++) v |= (uint32_t)reg_read(c, (off + i) & 7) << (8 * i);
+    return v;
+}
+
+static void cmd_block_write(void *opaque, uint32_t off, uint32_t value, unsigned size)
+{
+    IdeChannel *c = opaque;
+    if (off == 0) {
+        if (!channel_empty(c)) data_write(c, value, size);
+        return;
+    }
+    for (unsigned i = 0; i < size; i++) reg_write(c, (off + i) & 7, (uint8_t)(value >> (8 * i)));
+}
+
+/* ---- control block: alternate status / device control ---- */
+
+static uint32_t ctl_block_read(void *opaque, uint32_t off, unsigned size)
+{
+    IdeChannel *c = opaque;
+    return status_read(c); /* no interrupt acknowledge */
+}
+
+static void ctl_block_write(void *opaque, uint32_t off, uint32_t value, unsigned size)
+{
+    IdeChannel *c = opaque;
+    uint8_t old = c->devctl, v = (uint8_t)value;
+    c->devctl = v;
+    if ((v & DC_SRST) && !(old & DC_SRST)) {
+        for (int u = 0; u < 2; u++) {
+            IdeDrive *d = &c->drive[u];
+            d->pio_kind = IDE_PIO_NONE;
+            d->data_pos = d->data_end = 0;
+            if (d->blk) d->status = ST_BSY;
+        }
+        c->irq_pending = false;
+    } else if (!(v & DC_SRST) && (old & DC_SRST)) {
+        for (int u = 0; u < 2; u++) {
+            IdeDrive *d = &c->drive[u];
+            if (!d->blk) continue;
+            drive_signature(d);
+            d->error = 0x01;
+            d->status = d->atapi ? 0 : ST_READY;
+        }
+        c->cur = 0;
+    }
+    irq_update(c);
+}
+
+/* ---- bus-master registers (BAR4): storage only until DMA exists ---- */
+
+static uint32_t bm_read(void *opaque, uint32_t off, unsigned size)
+{
+    Ide *s = opaque;
+    uint32_t v = 0;
+    for (unsigned i = 0; i < size; i++) v |= (uint32_t)s->bm[(off + i) & 15] << (8 * i);
+    return v;
+}
+
+static void bm_write(void *opaque, uint32_t off, uint32_t value, unsigned size)
+{
+    Ide *s = opaque;
+    for (unsigned i = 0; i < size; i++) {
+        unsigned r = (off + i) & 15;
+        uint8_t v = (uint8_t)(value >> (8 * i));
+        switch (r & 7) {
+        case 0: s->bm[r] = v & 0x09; break; /* start/stop, read/write control */
+        case 2: /* drive DMA capable bits R/W, error and interrupt write-1-to-clear */
+            s->bm[r] = (uint8_t)((s->bm[r] & 0x07 & ~(v & 0x06)) | (v & 0x60));
+            break;
+        case 4: s->bm[r] = v & 0xfc; break; /* PRD table is dword aligned */
+        case 5: case 6: case 7: s->bm[r] = v; break;
+        default: break; /* reserved */
+        }
+    }
+}
+
+static void ide_bar_map(PciDevice *p, int bar, uint32_t addr)
+{
+    Ide *s = p->opaque;
+    if (bar != 4 || addr == s->bm_base) return;
+    if (s->bm_base != PCI_BAR_UNMAPPED) bus_unmap_io(s->bus, (uint16_t)s->bm_base, 16);
+    s->bm_base = addr;
+    static const DeviceOps bm_ops = {
+        .name = "ide-bm", .read = bm_read, .write = bm_write, .min_access = 1, .max_access = 4,
+    };
+    if (addr != PCI_BAR_UNMAPPED) bus_map_io(s->bus, (uint16_t)addr, 16, &bm_ops, s);
+}
+
+/* ---- reset, snapshots, setup ---- */
+
+/* Power-on / hardware reset state of one drive's registers. */
+static void drive_reset_regs(IdeDrive *d)
+{
+    d->feature = d->hob_feature = d->hob_nsector = d->hob_sector = 0;
+    d->hob_lcyl = d->hob_hcyl = 0;
+    d->command = 0;
+    d->mult_sectors = MAX_MULT;
+    d->pio_kind = IDE_PIO_NONE;
+    d->data_pos = d->data_end = 0;
+    d->xfer_lba = 0;
+    d->xfer_remaining = 0;
+    d->xfer_block = 0;
+    d->lba48 = false;
+    d->cur_cylinders = d->cylinders;
+    d->cur_heads = d->heads;
+    d->cur_sectors = d->sectors;
+    drive_signature(d);
+    d->error = d->blk ? 0x01 : 0;
+    d->status = d->blk && !d->atapi ? ST_READY : 0;
+}
+
+void ide_reset(void *opaque)
+{
+    Ide *s = opaque;
+    for (int i = 0; i < 2; i++) {
+        IdeChannel *c = &s->ch[i];
+        c->cur = 0;
+        c->devctl = 0;
+        c->irq_pending = false;
+        irq_update(c);
+        for (int u = 0; u < 2; u++) drive_reset_regs(&c->drive[u]);
+    }
+    memset(s->bm, 0, sizeof s->bm);
+    memset(&s->pci.config[0x40], 0, 8); /* IDETIM, SIDETIM: decode bits off */
+    pci_device_reset(&s->pci);
+}
+
+static int ide_post_load(void *opaque)
+{
+    Ide *s = opaque;
+    for (int i = 0; i < 2; i++) {
+        IdeChannel *c = &s->ch[i];
+        c->irq_level = c->irq_pending && !(c->devctl & DC_NIEN);
+        irq_set(&c->irq, c->irq_level);
+        for (int u = 0; u < 2; u++) {
+            IdeDrive *d = &c->drive[u];
+            /* never trust a loaded transfer window beyond the buffer */
+            if (d->data_end > sizeof d->buf) d->data_end = 0;
+            if (d->data_pos > d->data_end) d->data_pos = d->data_end;
+            if (d->xfer_block > 256) d->xfer_block = 1;
+        }
+    }
+    s->bm_base = PCI_BAR_UNMAPPED;
+    pci_device_post_load(&s->pci);
+    return 0;
+}
+
+#define DRIVE_STATE(C, U)                                                                   \
+    STATE_U8(Ide, ch[C].drive[U].feature), STATE_U8(Ide, ch[C].drive[U].error),             \
+    STATE_U8(Ide, ch[C].drive[U].nsector), STATE_U8(Ide, ch[C].drive[U].sector),            \
+    STATE_U8(Ide, ch[C].drive[U].lcyl), STATE_U8(Ide, ch[C].drive[U].hcyl),                 \
+    STATE_U8(Ide, ch[C].drive[U].select), STATE_U8(Ide, ch[C].drive[U].status),             \
+    STATE_U8(Ide, ch[C].drive[U].hob_feature), STATE_U8(Ide, ch[C].drive[U].hob_nsector),   \
+    STATE_U8(Ide, ch[C].drive[U].hob_sector), STATE_U8(Ide, ch[C].drive[U].hob_lcyl),       \
+    STATE_U8(Ide, ch[C].drive[U].hob_hcyl), STATE_U8(Ide, ch[C].drive[U].command),          \
+    STATE_U16(Ide, ch[C].drive[U].mult_sectors),                                            \
+    STATE_BYTES(Ide, ch[C].drive[U].buf, 512 * 256),                                        \
+    STATE_U32(Ide, ch[C].drive[U].data_pos), STATE_U32(Ide, ch[C].drive[U].data_end),       \
+    STATE_U64(Ide, ch[C].drive[U].xfer_lba), STATE_U32(Ide, ch[C].drive[U].xfer_remaining), \
+    STATE_BOOL(Ide, ch[C].drive[U].lba48), STATE_U8(Ide, ch[C].drive[U].pio_kind),          \
+    STATE_U16(Ide, ch[C].drive[U].xfer_block),                                              \
+    STATE_U32(Ide, ch[C].drive[U].cur_cylinders), STATE_U32(Ide, ch[C].drive[U].cur_heads), \
+    STATE_U32(Ide, ch[C].drive[U].cur_sectors)
+
+#define CHANNEL_STATE(C)                                                                    \
+    STATE_U8(Ide, ch[C].cur), STATE_U8(Ide, ch[C].devctl), STATE_BOOL(Ide, ch[C].irq_pending), \
+    DRIVE_STATE(C, 0), DRIVE_STATE(C, 1)
+
+static const StateField ide_fields[] = {
+    CHANNEL_STATE(0), CHANNEL_STATE(1),
+    STATE_U8_ARRAY(Ide, bm, 16),
+    STATE_PCI_DEVICE(Ide, pci),
+    STATE_END,
+};
+static const StateDesc ide_state = {"ide", 1, ide_fields};
+
+/* The primary command block carries reset and state for the whole controller; its
+ * opaque pointer is &ch[0], which is the Ide itself. */
+static const DeviceOps ide_primary_ops = {
+    .name = "ide", .reset = ide_reset, .read = cmd_block_read, .write = cmd_block_write,
+    .min_access = 1, .max_access = 4, .state = &ide_state, .post_load = ide_post_load,
+};
+static const DeviceOps ide_secondary_ops = {
+    .name = "ide", .read = cmd_block_read, .write = cmd_block_write,
+    .min_access = 1, .max_access = 4,
+};
+static const DeviceOps ide_ctl_ops = {
+    .name = "ide-ctl", .read = ctl_block_read, .write = ctl_block_write,
+    .min_access = 1, .max_access = 1,
+};
+
+void ide_init(Ide *s, Bus *bus, PciBus *pci, IrqLine irq14, IrqLine irq15)
+{
+    memset(s, 0, sizeof(*s));
+    s->bus = bus;
+    s->bm_base = PCI_BAR_UNMAPPED;
+    s->ch[0].irq = irq14;
+    s->ch[1].irq = irq15;
+    bus_map_io(bus, 0x1f0, 8, &ide_primary_ops, &s->ch[0]);
+    bus_map_io(bus, 0x3f6, 1, &ide_ctl_ops, &s->ch[0]);
+    bus_map_io(bus, 0x170, 8, &ide_secondary_ops, &s->ch[1]);
+    bus_map_io(bus, 0x376, 1, &ide_ctl_ops, &s->ch[1]);
+
+    /* mass storage / IDE, prog-if 80h: both channels in fixed legacy mode, bus master */
+    pci_device_init(&s->pci, 0x8086, 0x7010, 0x010180);
+    pci_set_bar(&s->pci, 4, 16, PCI_BAR_IO);
+    /* IDETIM primary/secondary and SIDETIM: firmware sets the decode enable bits and
+     * Linux's ata_piix reads them back to see which channels are on */
+    for (unsigned a = 0x40; a < 0x45; a++) s->pci.wmask[a] = 0xff;
+    s->pci.opaque = s;
+    s->pci.bar_map = ide_bar_map;
+    if (pci) pci_register(pci, &s->pci, PCI_DEVFN(1, 1));
+    ide_reset(s);
+}
+
+void ide_attach(Ide *s, int channel, int unit, BlockDev *blk, bool cdrom)
+{
+    if (channel < 0 || channel > 1 || unit < 0 || unit > 1) return;
+    IdeDrive *d = &s->ch[channel].drive[unit];
+    d->blk = blk;
+    d->atapi = cdrom;
+    d->nsectors = blk ? blk->size / 512 : 0;
+    /* the usual 16 heads x 63 sectors geometry; big disks report 16383 cylinders */
+    d->heads = 16;
+    d->sectors = 63;
+    uint64_t cyl = d->nsectors / (16 * 63);
+    d->cylinders = cyl > IDE_MAX_CHS_CYL ? IDE_MAX_CHS_CYL : cyl < 1 ? 1 : (uint32_t)cyl;
+    snprintf(d->serial, sizeof d->serial, "DBT86%015d", channel * 2 + unit + 1);
+    snprintf(d->model, sizeof d->model, "%s", cdrom ? "DBT86 DVD-ROM" : "DBT86 HARDDISK");
+    drive_reset_regs(d);
+}

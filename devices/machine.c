@@ -1,0 +1,419 @@
+/*
+ * machine.c — the i440FX/PIIX3 PC: memory map (RAM, PAM-shadowed BIOS areas, the BIOS
+ * ROM at the top of 4 GiB and its ISA alias below 1 MiB), the wiring of every device
+ * (IRQ lines, bus ranges), CMOS contents, the reset path, and the run loop that
+ * drives the CPU from timer deadline to timer deadline on the virtual clock.
+ */
+#include "devices/machine.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bios/firmware.h"
+
+/* Below 1 MiB the ROM's last 128 KiB (or all of a smaller ROM) appear at the top. */
+static uint32_t isa_bios_size(const Machine *m)
+{
+    return m->bios_size < 0x20000u ? m->bios_size : 0x20000u;
+}
+
+void machine_config_defaults(MachineConfig *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->ram_mb = 128;
+    cfg->bios_path = NULL;
+    cfg->vgabios_path = NULL;
+    strcpy(cfg->boot_order, "cdn");
+    cfg->icount_shift = 3;
+}
+
+uint64_t machine_now_ns(const Machine *m) { return clock_now(&m->clock); }
+
+void machine_request_exit(Machine *m, MachineExitKind kind, int status)
+{
+    if (!m->exit_requested) {
+        m->exit_requested = true;
+        m->exit.kind = kind;
+        m->exit.status = status;
+    }
+    cpu_request_stop(&m->cpu);
+}
+
+/* ---- memory map ---- */
+
+/* Re-map 0xC0000-0xFFFFF from the PAM registers: each 16 KiB segment (the 64 KiB at
+ * 0xF0000 is one unit) reads RAM or ROM/nothing and writes RAM or nothing. */
+static void machine_pam_update(void *opaque)
+{
+    Machine *m = opaque;
+    for (uint32_t a = 0xc0000; a < 0x100000; a += PAGE_SIZE) {
+        unsigned attr = i440fx_pam_attr(&m->i440fx, a);
+        uint8_t *rom = NULL;
+        uint32_t isa = isa_bios_size(m);
+        if (m->bios && a >= 0x100000u - isa) rom = m->bios + m->bios_size - (0x100000u - a);
+        m->mem->rd[a >> PAGE_SHIFT] = (attr & 1) ? m->ram + a : rom;
+        m->mem->wr[a >> PAGE_SHIFT] = (attr & 2) ? m->ram + a : NULL;
+    }
+    m->mem->generation++;
+}
+
+static void machine_map_memory(Machine *m)
+{
+    memset(m->mem, 0, sizeof(*m->mem));
+    /* conventional and extended RAM; 0xA0000-0xBFFFF is the VGA window (MMIO) */
+    physmem_map(m->mem, 0, 0xa0000, m->ram, m->ram);
+    if (m->ram_size > 0x100000)
+        physmem_map(m->mem, 0x100000, m->ram_size - 0x100000, m->ram + 0x100000,
+                    m->ram + 0x100000);
+    /* the BIOS ROM at the top of 4 GiB */
+    if (m->bios) physmem_map(m->mem, (uint32_t)(0x100000000ull - m->bios_size), m->bios_size,
+                             m->bios, NULL);
+    machine_pam_update(m);
+}
+
+/* ---- CPU bus callbacks ---- */
+
+static uint32_t cb_io_read(void *o, uint16_t port, unsigned size)
+{
+    return bus_io_read(&((Machine *)o)->bus, port, size);
+}
+static void cb_io_write(void *o, uint16_t port, uint32_t v, unsigned size)
+{
+    bus_io_write(&((Machine *)o)->bus, port, v, size);
+}
+static uint32_t cb_mmio_read(void *o, uint32_t a, unsigned size)
+{
+    return bus_mmio_read(&((Machine *)o)->bus, a, size);
+}
+static void cb_mmio_write(void *o, uint32_t a, uint32_t v, unsigned size)
+{
+    bus_mmio_write(&((Machine *)o)->bus, a, v, size);
+}
+static uint8_t cb_intr_ack(void *o) { return pic_intr_ack(&((Machine *)o)->pic); }
+static uint64_t cb_now_ns(void *o) { return clock_now(&((Machine *)o)->clock); }
+
+static void cb_shutdown(void *o)
+{
+    Machine *m = o;
+    if (m->cfg.log_flags & LOG_GUEST_ERRORS)
+        fprintf(m->cfg.log_file ? m->cfg.log_file : stderr, "triple fault: CPU reset\n");
+    if (m->cfg.no_reboot)
+        machine_request_exit(m, MEXIT_RESET, 0);
+    else
+        m->reset_requested = true;
+    cpu_request_stop(&m->cpu);
+}
+
+static void cpu_intr_set(void *o, int n, int level)
+{
+    (void)n;
+    cpu_set_intr(&((Machine *)o)->cpu, level != 0);
+}
+
+static void board_set_a20(void *o, bool on)
+{
+    Machine *m = o;
+    cpu_set_a20(&m->cpu, on);
+}
+
+static void board_reset_cpu(void *o)
+{
+    Machine *m = o;
+    if (m->cfg.no_reboot)
+        machine_request_exit(m, MEXIT_RESET, 0);
+    else
+        m->reset_requested = true;
+    cpu_request_stop(&m->cpu);
+}
+
+static void board_power_off(void *o) { machine_request_exit(o, MEXIT_POWEROFF, 0); }
+
+static void board_debug_exit(void *o, int status)
+{
+    machine_request_exit(o, MEXIT_DEBUG_EXIT, status);
+}
+
+static void bus_log_unassigned(void *o, const char *what, uint32_t addr)
+{
+    Machine *m = o;
+    if (m->cfg.log_flags & LOG_GUEST_ERRORS)
+        fprintf(m->cfg.log_file ? m->cfg.log_file : stderr, "unassigned %s 0x%x\n", what, addr);
+}
+
+/* ---- System Control Port A (0x92): fast A20 and fast reset ---- */
+
+static uint32_t port92_read(void *o, uint32_t off, unsigned size)
+{
+    Machine *m = o;
+    return m->port92;
+}
+
+static void port92_write(void *o, uint32_t off, uint32_t v, unsigned size)
+{
+    Machine *m = o;
+    uint8_t old = m->port92;
+    m->port92 = v & 0x03;
+    cpu_set_a20(&m->cpu, v & 2);
+    if ((v & 1) && !(old & 1)) board_reset_cpu(m); /* a 0->1 edge of bit 0 resets */
+}
+
+static void port92_reset(void *o)
+{
+    Machine *m = o;
+    m->port92 = 0;
+}
+
+static const StateField port92_fields[] = {STATE_U8(Machine, port92), STATE_END};
+static const StateDesc port92_state = {"port92", 1, port92_fields};
+static const DeviceOps port92_ops = {
+    .name = "port92", .reset = port92_reset, .read = port92_read, .write = port92_write,
+    .min_access = 1, .max_access = 1, .state = &port92_state,
+};
+
+/* ---- CMOS ---- */
+
+static uint8_t boot_code(char c)
+{
+    switch (c) {
+    case 'a': return 1;
+    case 'c': return 2;
+    case 'd': return 3;
+    case 'n': return 4;
+    default: return 0;
+    }
+}
+
+static void machine_fill_cmos(Machine *m)
+{
+    Rtc *r = &m->rtc;
+    uint32_t kb = m->ram_size / 1024;
+    rtc_set_cmos(r, 0x15, 640 & 0xff);
+    rtc_set_cmos(r, 0x16, 640 >> 8);
+    uint32_t ext = kb > 1024 ? kb - 1024 : 0;
+    if (ext > 0xfc00) ext = 0xfc00; /* 1 MiB .. 64 MiB in KiB */
+    rtc_set_cmos(r, 0x17, ext & 0xff);
+    rtc_set_cmos(r, 0x18, ext >> 8);
+    rtc_set_cmos(r, 0x30, ext & 0xff);
+    rtc_set_cmos(r, 0x31, ext >> 8);
+    uint32_t above16 = m->ram_size > (16u << 20) ? (m->ram_size - (16u << 20)) >> 16 : 0;
+    if (above16 > 0xffff) above16 = 0xffff;
+    rtc_set_cmos(r, 0x34, above16 & 0xff);
+    rtc_set_cmos(r, 0x35, above16 >> 8);
+    rtc_set_cmos(r, 0x5b, 0);
+    rtc_set_cmos(r, 0x5c, 0);
+    rtc_set_cmos(r, 0x5d, 0);
+    rtc_set_cmos(r, 0x5f, 0);   /* CPUs - 1 */
+    rtc_set_cmos(r, 0x14, 0x06); /* equipment: VGA/EGA display, math coprocessor bit... */
+    rtc_set_cmos(r, 0x10, 0);    /* no floppy drives */
+    /* boot order, as SeaBIOS reads it on QEMU: first two devices in 0x3D, the third
+     * in the high nibble of 0x38; bit 0 of 0x38 disables the floppy signature check */
+    const char *b = m->cfg.boot_order;
+    uint8_t d0 = boot_code(b[0]), d1 = b[0] ? boot_code(b[1]) : 0;
+    uint8_t d2 = (b[0] && b[1]) ? boot_code(b[2]) : 0;
+    rtc_set_cmos(r, 0x3d, d0 | (d1 << 4));
+    rtc_set_cmos(r, 0x38, (d2 << 4) | 1);
+}
+
+/* ---- fw_cfg contents ---- */
+
+static void machine_fill_fwcfg(Machine *m)
+{
+    FwCfg *f = &m->fwcfg;
+    fwcfg_add_bytes(f, FW_CFG_SIGNATURE, "QEMU", 4);
+    fwcfg_add_i32(f, FW_CFG_ID, 3); /* traditional interface + DMA */
+    fwcfg_add_i64(f, FW_CFG_RAM_SIZE, m->ram_size);
+    fwcfg_add_i16(f, FW_CFG_NOGRAPHIC, 0);
+    fwcfg_add_i16(f, FW_CFG_NB_CPUS, 1);
+    fwcfg_add_i16(f, FW_CFG_MAX_CPUS, 1);
+    fwcfg_add_i16(f, FW_CFG_BOOT_MENU, 0);
+    uint8_t uuid[16] = {0};
+    fwcfg_add_bytes(f, FW_CFG_UUID, uuid, sizeof(uuid));
+    /* e820: one RAM entry; SeaBIOS reserves what it uses itself */
+    struct {
+        uint64_t addr, len;
+        uint32_t type;
+    } __attribute__((packed)) e820[1] = {{0, m->ram_size, 1}};
+    fwcfg_add_file(f, "etc/e820", e820, sizeof(e820));
+    if (m->cfg.sercon) {
+        /* as QEMU does with -nographic: SeaBIOS mirrors the text screen to COM1 */
+        uint16_t port = 0x3f8;
+        fwcfg_add_file(f, "etc/sercon-port", &port, sizeof(port));
+    }
+}
+
+/* ---- create / destroy / reset ---- */
+
+static void machine_free(Machine *m)
+{
+    if (!m) return;
+    for (int i = 0; i < MACHINE_MAX_DRIVES; i++)
+        if (m->blk[i].fd > 0) blk_close(&m->blk[i]);
+    vga_destroy(&m->vga);
+    fwcfg_destroy(&m->fwcfg);
+    free(m->ram);
+    free(m->bios);
+    free(m->mem);
+    free(m);
+}
+
+Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
+{
+    if (cfg->ram_mb < 2 || cfg->ram_mb > 3584) {
+        snprintf(err, errlen, "-m %u: RAM size must be between 2 and 3584 MiB", cfg->ram_mb);
+        return NULL;
+    }
+    Machine *m = calloc(1, sizeof(*m));
+    if (!m) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    for (int i = 0; i < MACHINE_MAX_DRIVES; i++) m->blk[i].fd = -1;
+    m->cfg = *cfg;
+    m->ram_size = cfg->ram_mb << 20;
+    m->mem = calloc(1, sizeof(*m->mem));
+    m->ram = calloc(1, m->ram_size);
+    if (!m->mem || !m->ram) {
+        snprintf(err, errlen, "cannot allocate %u MiB of guest RAM", cfg->ram_mb);
+        machine_free(m);
+        return NULL;
+    }
+
+    /* firmware */
+    if (firmware_load_bios(cfg->bios_path, &m->bios, &m->bios_size, err, errlen) < 0) {
+        machine_free(m);
+        return NULL;
+    }
+    uint8_t *vgarom = NULL;
+    uint32_t vgarom_size = 0;
+    if (!(cfg->vgabios_path && !cfg->vgabios_path[0]) &&
+        firmware_load_vgabios(cfg->vgabios_path, &vgarom, &vgarom_size, err, errlen) < 0) {
+        machine_free(m);
+        return NULL;
+    }
+
+    /* disks */
+    for (int i = 0; i < cfg->n_drives; i++) {
+        const DriveConfig *d = &cfg->drives[i];
+        if (d->index < 0 || d->index >= MACHINE_MAX_DRIVES || m->blk[d->index].fd >= 0) {
+            snprintf(err, errlen, "%s: IDE position %d is invalid or already used", d->file,
+                     d->index);
+            free(vgarom);
+            machine_free(m);
+            return NULL;
+        }
+        if (blk_open(&m->blk[d->index], d->file, d->format, d->read_only || d->cdrom,
+                     cfg->snapshot, err, errlen) < 0) {
+            free(vgarom);
+            machine_free(m);
+            return NULL;
+        }
+    }
+
+    /* CPU and clock */
+    CpuBus cb = {
+        .opaque = m, .io_read = cb_io_read, .io_write = cb_io_write,
+        .mmio_read = cb_mmio_read, .mmio_write = cb_mmio_write, .intr_ack = cb_intr_ack,
+        .shutdown = cb_shutdown, .now_ns = cb_now_ns,
+    };
+    cpu_init(&m->cpu, m->mem, &cb);
+    m->cpu.log_flags = cfg->log_flags;
+    m->cpu.log_file = cfg->log_file;
+    clock_init(&m->clock, &m->cpu.icount, cfg->icount_shift);
+
+    /* devices */
+    bus_init(&m->bus);
+    m->bus.unassigned_log = bus_log_unassigned;
+    m->bus.log_opaque = m;
+    pic_init(&m->pic, &m->bus, (IrqLine){cpu_intr_set, m, 0});
+    pit_init(&m->pit, &m->bus, &m->clock, pic_irq(&m->pic, 0));
+    rtc_init(&m->rtc, &m->bus, &m->clock, pic_irq(&m->pic, 8), cfg->rtc_start);
+    uart_init(&m->uart[0], &m->bus, 0x3f8, pic_irq(&m->pic, 4), &m->clock, cfg->serial[0]);
+    uart_init(&m->uart[1], &m->bus, 0x2f8, pic_irq(&m->pic, 3), &m->clock, cfg->serial[1]);
+    kbc_init(&m->kbc, &m->bus, pic_irq(&m->pic, 1), pic_irq(&m->pic, 12), board_set_a20,
+             board_reset_cpu, m);
+    bus_map_io(&m->bus, 0x92, 1, &port92_ops, m);
+    pci_bus_init(&m->pci, &m->bus);
+    i440fx_init(&m->i440fx, &m->pci, machine_pam_update, m);
+    ide_init(&m->ide, &m->bus, &m->pci, pic_irq(&m->pic, 14), pic_irq(&m->pic, 15));
+    for (int i = 0; i < cfg->n_drives; i++) {
+        const DriveConfig *d = &cfg->drives[i];
+        ide_attach(&m->ide, d->index / 2, d->index % 2, &m->blk[d->index], d->cdrom);
+    }
+    acpi_pm_init(&m->acpi, &m->bus, &m->pci, &m->clock, pic_irq(&m->pic, 9), board_power_off,
+                 m);
+    vga_init(&m->vga, &m->bus, m->mem, &m->pci, vgarom, vgarom_size);
+    free(vgarom);
+    fwcfg_init(&m->fwcfg, &m->bus, m->mem);
+    machine_fill_fwcfg(m);
+    debugcon_init(&m->debugcon, &m->bus, 0x402, cfg->debugcon);
+    if (cfg->debug_exit)
+        debugexit_init(&m->debugexit, &m->bus, cfg->debug_exit_iobase, cfg->debug_exit_iosize,
+                       board_debug_exit, m);
+
+    machine_map_memory(m);
+    machine_fill_cmos(m);
+    return m;
+}
+
+void machine_destroy(Machine *m) { machine_free(m); }
+
+void machine_reset(Machine *m)
+{
+    m->resets++;
+    m->reset_requested = false;
+    cpu_reset(&m->cpu);
+    cpu_set_a20(&m->cpu, true);
+    cpu_set_intr(&m->cpu, false);
+    pic_reset(&m->pic);
+    pit_reset(&m->pit);
+    rtc_reset(&m->rtc);
+    uart_reset(&m->uart[0]);
+    uart_reset(&m->uart[1]);
+    kbc_reset(&m->kbc);
+    port92_reset(m);
+    i440fx_reset(&m->i440fx);
+    ide_reset(&m->ide);
+    acpi_pm_reset(&m->acpi);
+    vga_reset(&m->vga);
+    fwcfg_reset(&m->fwcfg);
+    machine_map_memory(m);
+    machine_fill_cmos(m);
+}
+
+/* ---- the run loop ---- */
+
+bool machine_run_for(Machine *m, uint64_t ns)
+{
+    Cpu *c = &m->cpu;
+    uint64_t end = clock_now(&m->clock) + ns;
+    while (!m->exit_requested) {
+        if (m->reset_requested) machine_reset(m);
+        clock_run_timers(&m->clock);
+        uint64_t now = clock_now(&m->clock);
+        if (now >= end) break;
+        uint64_t deadline = clock_next_deadline(&m->clock);
+        if (deadline > end) deadline = end;
+        uint64_t budget = ((deadline - now) >> m->clock.shift) + 1;
+        CpuExit r = cpu_run(c, budget);
+        if (r == CPU_EXIT_HALT) {
+            if (!(c->eflags & FL_IF) && !c->nmi_pending) {
+                /* HLT with interrupts off: only NMI or reset could wake it */
+                machine_request_exit(m, MEXIT_HALTED, 0);
+                break;
+            }
+            /* idle: skip virtual time to the next deadline (or the slice end) */
+            uint64_t t = clock_now(&m->clock);
+            if (deadline > t) clock_advance(&m->clock, deadline - t);
+        }
+    }
+    return m->exit_requested;
+}
+
+MachineExit machine_run(Machine *m)
+{
+    while (!machine_run_for(m, 10000000)) {
+    }
+    return m->exit;
+}

@@ -1,0 +1,132 @@
+/*
+ * machine.h — the PC board: one Machine owns the CPU, RAM, the page map, the I/O and
+ * MMIO bus, the virtual clock and every device, and wires them together as an
+ * i440FX/PIIX3 PC that SeaBIOS recognises as QEMU's.
+ *
+ *     MachineConfig cfg; machine_config_defaults(&cfg); cfg.ram_mb = 64;
+ *     char err[256]; Machine *m = machine_create(&cfg, err, sizeof err);
+ *     if (!m) { fprintf(stderr, "dbt86: %s\n", err); exit(1); }
+ *     MachineExit e = machine_run(m);      // until power-off, reset, exit or time-out
+ *     machine_destroy(m);
+ */
+#ifndef DBT86_MACHINE_H
+#define DBT86_MACHINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cpu/cpu.h"
+#include "devices/acpi_pm.h"
+#include "devices/block/block.h"
+#include "devices/bus.h"
+#include "devices/chardev.h"
+#include "devices/clock.h"
+#include "devices/debugdev.h"
+#include "devices/fwcfg.h"
+#include "devices/i440fx.h"
+#include "devices/i8042.h"
+#include "devices/ide.h"
+#include "devices/pci.h"
+#include "devices/pic.h"
+#include "devices/pit.h"
+#include "devices/rtc.h"
+#include "devices/uart.h"
+#include "devices/vga.h"
+
+#define MACHINE_MAX_DRIVES 4
+
+/* How a run ended. ui/ maps these to process exit codes (see docs/internals.md). */
+typedef enum MachineExitKind {
+    MEXIT_POWEROFF,   /* the guest powered off (ACPI, or QEMU's 0x604 port) */
+    MEXIT_RESET,      /* reset or triple fault with -no-reboot */
+    MEXIT_DEBUG_EXIT, /* isa-debug-exit: status = (value << 1) | 1 */
+    MEXIT_TIMEOUT,    /* the -timeout limit was reached */
+    MEXIT_HALTED,     /* the CPU halted with interrupts off: nothing can wake it */
+    MEXIT_QUIT,       /* the user asked to quit (monitor, window) */
+} MachineExitKind;
+
+typedef struct MachineExit {
+    MachineExitKind kind;
+    int status;       /* debug-exit status */
+} MachineExit;
+
+typedef struct DriveConfig {
+    const char *file;
+    const char *format;  /* "raw" */
+    int index;           /* IDE position 0..3: primary master, primary slave, ... */
+    bool cdrom;
+    bool read_only;
+} DriveConfig;
+
+typedef struct MachineConfig {
+    uint32_t ram_mb;               /* -m */
+    const char *bios_path;         /* -bios (default: SeaBIOS from the seabios package) */
+    const char *vgabios_path;      /* VGA BIOS (default: vgabios-stdvga.bin); "" = none */
+    DriveConfig drives[MACHINE_MAX_DRIVES];
+    int n_drives;
+    char boot_order[8];            /* -boot order=: 'c' disk, 'd' CD, 'a' floppy, 'n' net */
+    bool no_reboot;                /* -no-reboot: reset/triple fault ends the run */
+    bool snapshot;                 /* -snapshot: disk writes are not saved */
+    bool sercon;                   /* firmware mirrors its screen to COM1 (-nographic) */
+    CharSink serial[2];            /* COM1, COM2 output */
+    CharSink debugcon;             /* port 0x402 */
+    bool debug_exit;               /* -device isa-debug-exit */
+    uint16_t debug_exit_iobase, debug_exit_iosize;
+    unsigned icount_shift;         /* ns per instruction = 1 << shift */
+    bool realtime;                 /* pace virtual time to host time */
+    uint64_t timeout_ns;           /* virtual-time limit (0 = none) */
+    double timeout_host_s;         /* host-time limit in seconds (0 = none) */
+    uint64_t rtc_start;            /* wall-clock seconds at power-on (from the input layer) */
+    uint32_t log_flags;            /* LOG_* for -d */
+    void *log_file;                /* FILE* for -D */
+} MachineConfig;
+
+typedef struct Machine {
+    MachineConfig cfg;
+    Cpu cpu;
+    PhysMem *mem;                  /* the page map (large: allocated separately) */
+    uint8_t *ram;                  /* guest RAM, cfg.ram_mb MiB */
+    uint32_t ram_size;
+    uint8_t *bios;                 /* BIOS image, mapped at the top of 4 GiB */
+    uint32_t bios_size;
+    Bus bus;
+    Clock clock;
+    Pic pic;
+    Pit pit;
+    Rtc rtc;
+    Uart uart[2];
+    Kbc kbc;
+    PciBus pci;
+    I440fx i440fx;
+    FwCfg fwcfg;
+    Ide ide;
+    AcpiPm acpi;
+    Vga vga;
+    DebugCon debugcon;
+    DebugExit debugexit;
+    BlockDev blk[MACHINE_MAX_DRIVES];
+    uint8_t port92;                /* System Control Port A: bit 1 A20, bit 0 reset */
+    bool exit_requested;           /* a device ended the run */
+    MachineExit exit;
+    bool reset_requested;          /* reset at the next instruction boundary */
+    uint64_t resets;               /* number of resets so far */
+} Machine;
+
+void machine_config_defaults(MachineConfig *cfg);
+/* Builds the machine; on failure returns NULL with a one-line message in err. */
+Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen);
+void machine_destroy(Machine *m);
+/* System reset: CPU and every device back to their power-on state (RAM is kept). */
+void machine_reset(Machine *m);
+/* Run until the machine stops (power-off, reset with no_reboot, debug exit, timeout,
+ * quit). */
+MachineExit machine_run(Machine *m);
+/* Run at most `ns` of virtual time, then return (for tests and the UI loop).
+ * Returns true if the machine stopped (m->exit says why). */
+bool machine_run_for(Machine *m, uint64_t ns);
+/* Ask the run loop to stop with `kind` at the next boundary. */
+void machine_request_exit(Machine *m, MachineExitKind kind, int status);
+uint64_t machine_now_ns(const Machine *m);
+
+#endif

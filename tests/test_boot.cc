@@ -1,0 +1,98 @@
+/*
+ * test_boot.cc — guest-level tests: SeaBIOS boots the project's own disks (roms/) on
+ * the whole machine, and what they print on COM1 must equal what the same images
+ * print under QEMU (the files in tests/data were recorded with qemu-system-i386; when
+ * QEMU is installed the comparison is also made live).
+ */
+#include <gtest/gtest.h>
+
+#include "guest_util.h"
+
+TEST(Boot, DemoDiskReportMatchesQemu)
+{
+    GuestRun g;
+    g.cfg.debug_exit = true;
+    g.cfg.debug_exit_iobase = 0xf4;
+    g.cfg.debug_exit_iosize = 4;
+    g.disk(rom_path("demo.img"));
+    ASSERT_TRUE(g.create()) << g.err;
+    ASSERT_TRUE(g.run(60)) << "serial so far:\n" << g.serial;
+    EXPECT_EQ(g.m->exit.kind, MEXIT_DEBUG_EXIT) << g.serial;
+    EXPECT_EQ(g.m->exit.status, 1) << "failures reported by the guest\n" << g.serial;
+    EXPECT_EQ(g.serial, read_file(data_path("demo-m64.expected")));
+}
+
+TEST(Boot, DemoDiskPowersOffThroughAcpi)
+{
+    GuestRun g;
+    g.disk(rom_path("demo.img"));
+    ASSERT_TRUE(g.create()) << g.err;
+    ASSERT_TRUE(g.run(60)) << g.serial;
+    EXPECT_EQ(g.m->exit.kind, MEXIT_POWEROFF) << g.serial;
+    EXPECT_NE(g.serial.find("ALL CHECKS PASSED"), std::string::npos) << g.serial;
+}
+
+TEST(Boot, SeaBiosLogsBannerAndBootsHardDisk)
+{
+    GuestRun g;
+    g.disk(rom_path("demo.img"));
+    ASSERT_TRUE(g.create()) << g.err;
+    ASSERT_TRUE(g.run(60));
+    EXPECT_NE(g.debugcon.find("SeaBIOS (version"), std::string::npos) << g.debugcon;
+    EXPECT_NE(g.debugcon.find("Booting from Hard Disk..."), std::string::npos) << g.debugcon;
+}
+
+TEST(Boot, DemoTextScreenShowsReport)
+{
+    GuestRun g;
+    g.disk(rom_path("demo.img"));
+    ASSERT_TRUE(g.create()) << g.err;
+    ASSERT_TRUE(g.run(60));
+    std::string text(8192, '\0');
+    int n = vga_text_dump(&g.m->vga, text.data(), text.size());
+    ASSERT_GT(n, 0);
+    text.resize(n);
+    EXPECT_NE(text.find("ALL CHECKS PASSED"), std::string::npos) << text;
+    EXPECT_NE(text.find("written from 32-bit protected mode"), std::string::npos) << text;
+    EXPECT_NE(text.find("Booting from Hard Disk..."), std::string::npos) << text;
+}
+
+TEST(Boot, ExceptionsAndTripleFault)
+{
+    GuestRun g;
+    g.cfg.no_reboot = true;
+    g.disk(rom_path("exceptions.img"));
+    ASSERT_TRUE(g.create()) << g.err;
+    ASSERT_TRUE(g.run(60)) << g.serial;
+    EXPECT_EQ(g.m->exit.kind, MEXIT_RESET) << g.serial;
+    EXPECT_EQ(g.serial, read_file(data_path("exceptions.expected")));
+}
+
+TEST(Boot, TripleFaultWithoutNoRebootResets)
+{
+    GuestRun g;
+    g.disk(rom_path("exceptions.img"));
+    ASSERT_TRUE(g.create()) << g.err;
+    /* the guest triple-faults, SeaBIOS runs again and reboots the disk, ... */
+    g.run(20);
+    EXPECT_GE(g.m->resets, 1u);
+    EXPECT_NE(g.serial.find("exceptions: start",
+                            g.serial.find("now a triple fault") + 1), std::string::npos);
+}
+
+/* The recorded expectations came from QEMU; when QEMU is here, check them live. */
+TEST(Boot, QemuAgreesLive)
+{
+    if (run_cmd("command -v qemu-system-i386 >/dev/null") != 0)
+        GTEST_SKIP() << "qemu-system-i386 is not installed";
+    std::string out;
+    run_cmd("timeout 60 qemu-system-i386 -m 64 -display none -serial stdio -no-reboot "
+            "-snapshot -drive file=" + rom_path("demo.img") +
+                ",format=raw,if=ide -device isa-debug-exit,iobase=0xf4,iosize=4 2>/dev/null",
+            &out);
+    EXPECT_EQ(out, read_file(data_path("demo-m64.expected")));
+    run_cmd("timeout 60 qemu-system-i386 -display none -serial stdio -no-reboot -snapshot "
+            "-drive file=" + rom_path("exceptions.img") + ",format=raw,if=ide 2>/dev/null",
+            &out);
+    EXPECT_EQ(out, read_file(data_path("exceptions.expected")));
+}

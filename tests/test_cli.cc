@@ -1,0 +1,140 @@
+/*
+ * test_cli.cc — the dbt86 program as a user runs it: every bad option, file or value
+ * ends with exactly one line on stderr naming it and exit code 1; runs end with the
+ * documented exit codes; guests that execute garbage never crash the emulator.
+ */
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <random>
+
+#include "guest_util.h"
+
+static std::string tmpfile_with(const std::string &content)
+{
+    char name[] = "/tmp/dbt86-test-XXXXXX";
+    int fd = mkstemp(name);
+    EXPECT_GE(fd, 0);
+    if (fd >= 0) {
+        EXPECT_EQ(write(fd, content.data(), content.size()), (ssize_t)content.size());
+        close(fd);
+    }
+    return name;
+}
+
+/* A 64 KiB BIOS image whose reset vector (offset 0xFFF0) holds `code`. */
+static std::string tiny_bios(const std::string &code)
+{
+    std::string img(65536, '\0');
+    img.replace(0xfff0, code.size(), code);
+    return tmpfile_with(img);
+}
+
+static void expect_one_line_error(const std::string &args, const std::string &needle)
+{
+    std::string out;
+    int rc = run_cmd(dbt86_bin() + " " + args, &out);
+    EXPECT_EQ(rc, 1) << args << "\n" << out;
+    EXPECT_NE(out.find(needle), std::string::npos) << args << "\n" << out;
+    EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << args << "\n" << out;
+}
+
+TEST(Cli, BadOptionsGetOneLine)
+{
+    expect_one_line_error("-frobnicate", "-frobnicate: unknown option");
+    expect_one_line_error("-m", "-m: missing value");
+    expect_one_line_error("-m lots", "-m lots");
+    expect_one_line_error("-m 1", "RAM size");
+    expect_one_line_error("-m 99999", "RAM size");
+    expect_one_line_error("-serial tty9", "-serial tty9");
+    expect_one_line_error("-d in_asm,bogus", "bogus");
+    expect_one_line_error("-device isa-debug-exit,iobase=zz", "iobase=zz");
+    expect_one_line_error("-device e1000", "-device e1000");
+    expect_one_line_error("-drive format=raw", "file= is required");
+    expect_one_line_error("-drive file=x.img,format=qcow2", "format=qcow2");
+    expect_one_line_error("-drive file=x.img,bogus=1", "bogus=1");
+    expect_one_line_error("-boot order=z", "-boot order=z");
+    expect_one_line_error("-accel kvm", "-accel kvm");
+    expect_one_line_error("-icount shift=99", "shift=99");
+    expect_one_line_error("-rtc base=yesterday", "base=yesterday");
+    expect_one_line_error("-timeout -3", "-timeout -3");
+}
+
+TEST(Cli, BadFilesGetOneLineNamingTheFile)
+{
+    expect_one_line_error("-bios /nonexistent/bios.bin",
+                          "/nonexistent/bios.bin: No such file or directory");
+    std::string small = tmpfile_with(std::string(1000, 'x'));
+    expect_one_line_error("-bios " + small, small + ": BIOS size 1000 is not a multiple");
+    expect_one_line_error("-hda /nonexistent/disk.img", "/nonexistent/disk.img");
+    expect_one_line_error("-hda /tmp", "/tmp");
+    std::string odd = tmpfile_with(std::string(1000, 'x'));
+    expect_one_line_error("-hda " + odd, odd);
+    expect_one_line_error("-D /nonexistent/dir/log", "/nonexistent/dir/log");
+    unlink(small.c_str());
+    unlink(odd.c_str());
+}
+
+TEST(Cli, DefaultGuestRunsAndPowersOff)
+{
+    std::string out;
+    int rc = run_cmd(dbt86_bin() + " -display none -serial stdio -icount sleep=off -timeout 120",
+                     &out);
+    EXPECT_EQ(rc, 0) << out;
+    EXPECT_NE(out.find("ALL CHECKS PASSED"), std::string::npos) << out;
+}
+
+TEST(Cli, ExitCodes)
+{
+    std::string out;
+    /* isa-debug-exit: the demo writes its failure count (0): (0 << 1) | 1 */
+    EXPECT_EQ(run_cmd(dbt86_bin() + " -display none -icount sleep=off -device "
+                      "isa-debug-exit,iobase=0xf4,iosize=4 -hda " + rom_path("demo.img") +
+                      " -snapshot", &out), 1) << out;
+    /* triple fault with -no-reboot */
+    EXPECT_EQ(run_cmd(dbt86_bin() + " -display none -icount sleep=off -no-reboot -hda " +
+                      rom_path("exceptions.img") + " -snapshot", &out), 2) << out;
+    /* cli; hlt at the reset vector */
+    std::string halt = tiny_bios("\xfa\xf4");
+    EXPECT_EQ(run_cmd(dbt86_bin() + " -display none -bios " + halt, &out), 6) << out;
+    EXPECT_NE(out.find("halted with interrupts disabled"), std::string::npos) << out;
+    /* jmp $ forever, bounded by -timeout */
+    std::string loop = tiny_bios("\xeb\xfe");
+    EXPECT_EQ(run_cmd(dbt86_bin() + " -display none -timeout 1 -bios " + loop, &out), 4) << out;
+    unlink(halt.c_str());
+    unlink(loop.c_str());
+}
+
+TEST(Cli, GarbageGuestsNeverCrashTheEmulator)
+{
+    std::mt19937 rng(1234);
+    for (int i = 0; i < 6; i++) {
+        std::string img(65536, '\0');
+        for (auto &ch : img) ch = (char)(rng() & 0xff);
+        std::string bios = tmpfile_with(img);
+        std::string out;
+        int rc = run_cmd(dbt86_bin() + " -display none -no-reboot -timeout 3 -bios " + bios,
+                         &out);
+        /* reset/triple fault, time-out or halted: never a signal or an internal error */
+        EXPECT_TRUE(rc == 2 || rc == 4 || rc == 6 || rc == 0) << "seed image " << i << " rc " << rc
+                                                             << "\n" << out;
+        unlink(bios.c_str());
+    }
+}
+
+TEST(Cli, ScreenshotTextAndUnwritablePath)
+{
+    std::string shot = "/tmp/dbt86-shot-" + std::to_string(getpid()) + ".txt";
+    std::string out;
+    EXPECT_EQ(run_cmd(dbt86_bin() + " -display none -icount sleep=off -snapshot -hda " +
+                      rom_path("demo.img") + " -screenshot " + shot, &out), 0) << out;
+    std::string text = read_file(shot);
+    EXPECT_NE(text.find("ALL CHECKS PASSED"), std::string::npos) << text;
+    unlink(shot.c_str());
+    int rc = run_cmd(dbt86_bin() + " -display none -icount sleep=off -snapshot -hda " +
+                     rom_path("demo.img") + " -screenshot /nonexistent/dir/s.txt", &out);
+    EXPECT_EQ(rc, 1) << out;
+    EXPECT_NE(out.find("/nonexistent/dir/s.txt"), std::string::npos) << out;
+}

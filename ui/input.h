@@ -1,0 +1,36 @@
+/*
+ * input.h — the input layer: the one place where outside input enters the machine
+ * (bytes typed on stdin for the serial port, host time for pacing and the RTC's
+ * start). Record/replay will hook in here; nothing else reads host state.
+ */
+#ifndef DBT86_INPUT_H
+#define DBT86_INPUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <termios.h>
+
+#include "devices/machine.h"
+
+typedef struct Input {
+    bool stdin_serial;        /* stdin feeds COM1 */
+    bool stdin_eof;           /* stdin closed */
+    bool tty;                 /* stdin is a terminal we put in raw mode */
+    bool escape;              /* Ctrl-A seen: next key is a command (x = quit) */
+    bool quit;                /* the user asked to quit */
+    uint8_t pending[256];     /* bytes read but not yet accepted by the UART */
+    unsigned npending;
+    uint64_t host_start_ns;   /* host monotonic time at start */
+    struct termios saved_tio; /* terminal settings to restore at exit */
+} Input;
+
+void input_init(Input *in, bool stdin_serial);
+void input_restore(Input *in);
+/* Host monotonic nanoseconds since input_init. */
+uint64_t input_host_ns(const Input *in);
+/* Host wall-clock seconds (UTC), for the RTC's start time. */
+uint64_t input_wallclock(void);
+/* Wait up to timeout_ns for input (0 = just poll), then deliver what arrived. */
+void input_poll(Input *in, Machine *m, uint64_t timeout_ns);
+
+#endif

@@ -1,0 +1,457 @@
+/*
+ * options.c — parsing the QEMU-style command line into MachineConfig and UI settings.
+ * Every bad value gets one line naming the option and the problem.
+ */
+#include "ui/options.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/cpu.h"
+
+void options_usage(FILE *f)
+{
+    fputs("usage: dbt86 [options] [disk-image]\n"
+          "  -m SIZE                 RAM in MiB (suffix M or G), default 128\n"
+          "  -hda/-hdb/-hdc/-hdd FILE  raw IDE disk images\n"
+          "  -drive file=F[,format=raw][,if=ide][,index=N][,media=disk][,readonly=on]\n"
+          "  -boot [order=]DRIVES    boot order: c (disk), d (CD), a (floppy), n (net)\n"
+          "  -bios FILE              system BIOS image (default " "SeaBIOS)\n"
+          "  -vga none               no VGA adapter\n"
+          "  -nographic              no display; serial port on stdio\n"
+          "  -display none           no display\n"
+          "  -serial stdio|file:PATH|none   COM1 (given twice: COM2)\n"
+          "  -debugcon stdio|file:PATH|none port 0x402 debug console (SeaBIOS log)\n"
+          "  -no-reboot              exit instead of rebooting on reset/triple fault\n"
+          "  -device isa-debug-exit[,iobase=0xf4][,iosize=4]\n"
+          "  -d ITEM,...             log in_asm, int, cpu, guest_errors, unimp\n"
+          "  -D FILE                 write the log to FILE\n"
+          "  -accel interp           the interpreter (the only engine so far)\n"
+          "  -icount [shift=]N[,sleep=on|off]  2^N ns of virtual time per instruction\n"
+          "  -rtc base=utc|YYYY-MM-DDTHH:MM:SS  RTC start time\n"
+          "  -snapshot               do not write disk images\n"
+          "  -timeout SECONDS        stop after SECONDS of host time (exit code 4)\n"
+          "  -screenshot FILE        write the screen (text mode: as text) at exit\n"
+          "  -version, -help\n"
+          "exit codes: 0 power-off or quit, 1 error, 2 reset/triple fault with -no-reboot,\n"
+          "  4 time-out, 6 CPU halted with interrupts disabled,\n"
+          "  (v << 1) | 1 for isa-debug-exit value v\n",
+          f);
+}
+
+static int charspec(CharSpec *cs, const char *opt, const char *v, char *err, size_t errlen)
+{
+    if (!strcmp(v, "stdio")) {
+        cs->kind = CHAR_STDIO;
+    } else if (!strcmp(v, "none") || !strcmp(v, "null")) {
+        cs->kind = CHAR_NONE;
+    } else if (!strncmp(v, "file:", 5) && v[5]) {
+        cs->kind = CHAR_FILE;
+        cs->path = v + 5;
+    } else {
+        snprintf(err, errlen, "%s %s: expected stdio, file:PATH or none", opt, v);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_size_mb(const char *v, uint32_t *mb)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (errno || end == v || x <= 0) return -1;
+    if (!strcmp(end, "") || !strcasecmp(end, "M") || !strcasecmp(end, "MB") ||
+        !strcasecmp(end, "MiB")) {
+    } else if (!strcasecmp(end, "G") || !strcasecmp(end, "GB") || !strcasecmp(end, "GiB")) {
+        x *= 1024;
+    } else if (!strcasecmp(end, "K") || !strcasecmp(end, "KB")) {
+        x /= 1024;
+    } else {
+        return -1;
+    }
+    if (x > 1e6) return -1;
+    *mb = (uint32_t)x;
+    return 0;
+}
+
+static int parse_uint(const char *v, unsigned long max, unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long x = strtoul(v, &end, 0);
+    if (errno || end == v || *end || x > max) return -1;
+    *out = x;
+    return 0;
+}
+
+/* Splits "a=b,c=d" style option strings; returns the value of key or NULL. */
+static const char *kv_get(const char *s, const char *key, char *buf, size_t buflen)
+{
+    size_t kl = strlen(key);
+    const char *p = s;
+    while (p && *p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len > kl && !strncmp(p, key, kl) && p[kl] == '=') {
+            size_t vl = len - kl - 1;
+            if (vl >= buflen) vl = buflen - 1;
+            memcpy(buf, p + kl + 1, vl);
+            buf[vl] = 0;
+            return buf;
+        }
+        p = comma ? comma + 1 : NULL;
+    }
+    return NULL;
+}
+
+/* Checks that every key in s is one of `keys` (NULL-terminated). */
+static int kv_check(const char *opt, const char *s, const char *const *keys, bool first_bare,
+                    char *err, size_t errlen)
+{
+    const char *p = s;
+    bool first = true;
+    while (p && *p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        const char *eq = memchr(p, '=', len);
+        bool ok = false;
+        if (!eq) {
+            ok = first && first_bare;
+        } else {
+            for (int i = 0; keys[i]; i++)
+                if ((size_t)(eq - p) == strlen(keys[i]) && !strncmp(p, keys[i], eq - p)) ok = true;
+        }
+        if (!ok) {
+            snprintf(err, errlen, "%s: unknown parameter '%.*s'", opt, (int)len, p);
+            return -1;
+        }
+        first = false;
+        p = comma ? comma + 1 : NULL;
+    }
+    return 0;
+}
+
+static int add_drive(Options *o, const char *file, int index, bool cdrom, bool ro,
+                     const char *format, char *err, size_t errlen)
+{
+    MachineConfig *mc = &o->mc;
+    if (mc->n_drives >= MACHINE_MAX_DRIVES) {
+        snprintf(err, errlen, "%s: too many drives (at most %d IDE drives)", file,
+                 MACHINE_MAX_DRIVES);
+        return -1;
+    }
+    if (index < 0) {
+        /* first free position */
+        for (int i = 0; i < MACHINE_MAX_DRIVES && index < 0; i++) {
+            bool used = false;
+            for (int j = 0; j < mc->n_drives; j++) used |= mc->drives[j].index == i;
+            if (!used && !(cdrom && i < 2 && false)) index = i;
+        }
+    }
+    for (int j = 0; j < mc->n_drives; j++) {
+        if (mc->drives[j].index == index) {
+            snprintf(err, errlen, "%s: IDE index %d is already used by %s", file, index,
+                     mc->drives[j].file);
+            return -1;
+        }
+    }
+    DriveConfig *d = &mc->drives[mc->n_drives++];
+    d->file = file;
+    d->format = format;
+    d->index = index;
+    d->cdrom = cdrom;
+    d->read_only = ro;
+    return 0;
+}
+
+static int parse_drive(Options *o, const char *v, char *err, size_t errlen)
+{
+    static const char *const keys[] = {"file", "format", "if", "index", "media", "readonly",
+                                       "snapshot", "cache", NULL};
+    if (kv_check("-drive", v, keys, false, err, errlen) < 0) return -1;
+    char file[4096], fmt[32], ifc[32], idx[32], media[32], ro[32];
+    const char *f = kv_get(v, "file", file, sizeof(file));
+    if (!f || !*f) {
+        snprintf(err, errlen, "-drive %s: file= is required", v);
+        return -1;
+    }
+    const char *format = kv_get(v, "format", fmt, sizeof(fmt));
+    if (format && strcmp(format, "raw")) {
+        snprintf(err, errlen, "-drive: format=%s is not supported (only raw so far)", format);
+        return -1;
+    }
+    const char *i = kv_get(v, "if", ifc, sizeof(ifc));
+    if (i && strcmp(i, "ide")) {
+        snprintf(err, errlen, "-drive: if=%s is not supported (only ide so far)", i);
+        return -1;
+    }
+    int index = -1;
+    const char *ix = kv_get(v, "index", idx, sizeof(idx));
+    if (ix) {
+        unsigned long n;
+        if (parse_uint(ix, MACHINE_MAX_DRIVES - 1, &n) < 0) {
+            snprintf(err, errlen, "-drive: index=%s must be 0..%d", ix, MACHINE_MAX_DRIVES - 1);
+            return -1;
+        }
+        index = (int)n;
+    }
+    bool cdrom = false;
+    const char *md = kv_get(v, "media", media, sizeof(media));
+    if (md) {
+        if (!strcmp(md, "cdrom")) {
+            cdrom = true;
+        } else if (strcmp(md, "disk")) {
+            snprintf(err, errlen, "-drive: media=%s must be disk or cdrom", md);
+            return -1;
+        }
+    }
+    const char *r = kv_get(v, "readonly", ro, sizeof(ro));
+    bool readonly = r && (!strcmp(r, "on") || !strcmp(r, "true") || !strcmp(r, "yes"));
+    /* the drive string is temporary: keep a copy of the file name */
+    return add_drive(o, strdup(f), index, cdrom, readonly, "raw", err, errlen);
+}
+
+static int parse_rtc(Options *o, const char *v, char *err, size_t errlen)
+{
+    char base[64];
+    static const char *const keys[] = {"base", "clock", "driftfix", NULL};
+    if (kv_check("-rtc", v, keys, false, err, errlen) < 0) return -1;
+    const char *b = kv_get(v, "base", base, sizeof(base));
+    if (!b || !strcmp(b, "utc") || !strcmp(b, "localtime")) return 0;
+    int Y, M, D, h = 0, mi = 0, s = 0;
+    if (sscanf(b, "%d-%d-%dT%d:%d:%d", &Y, &M, &D, &h, &mi, &s) < 3 || Y < 1970 || Y > 2099 ||
+        M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || mi > 59 || s > 59) {
+        snprintf(err, errlen, "-rtc base=%s: expected utc or YYYY-MM-DDTHH:MM:SS", b);
+        return -1;
+    }
+    /* days from civil (proleptic Gregorian), UTC */
+    int y = Y - (M <= 2);
+    int era = y / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153u * (M + (M > 2 ? -3 : 9)) + 2) / 5 + D - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    int64_t days = (int64_t)era * 146097 + doe - 719468;
+    o->mc.rtc_start = (uint64_t)(days * 86400 + h * 3600 + mi * 60 + s);
+    o->rtc_fixed = true;
+    return 0;
+}
+
+static int parse_log(Options *o, const char *v, char *err, size_t errlen)
+{
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", v);
+    for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
+        if (!strcmp(t, "in_asm")) o->mc.log_flags |= LOG_IN_ASM;
+        else if (!strcmp(t, "int")) o->mc.log_flags |= LOG_INT;
+        else if (!strcmp(t, "cpu")) o->mc.log_flags |= LOG_CPU;
+        else if (!strcmp(t, "guest_errors")) o->mc.log_flags |= LOG_GUEST_ERRORS;
+        else if (!strcmp(t, "unimp")) o->mc.log_flags |= LOG_UNIMP;
+        else {
+            snprintf(err, errlen, "-d %s: unknown log item '%s' (in_asm, int, cpu, "
+                     "guest_errors, unimp)", v, t);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int parse_icount(Options *o, const char *v, char *err, size_t errlen)
+{
+    static const char *const keys[] = {"shift", "sleep", NULL};
+    if (kv_check("-icount", v, keys, true, err, errlen) < 0) return -1;
+    char buf[32], sb[32];
+    const char *s = kv_get(v, "shift", buf, sizeof(buf));
+    if (!s && v[0] && !strchr(v, '=')) {
+        snprintf(buf, sizeof(buf), "%.*s", (int)strcspn(v, ","), v);
+        s = buf;
+    }
+    if (s) {
+        unsigned long n;
+        if (parse_uint(s, 10, &n) < 0) {
+            snprintf(err, errlen, "-icount shift=%s: must be 0..10", s);
+            return -1;
+        }
+        o->mc.icount_shift = (unsigned)n;
+    }
+    const char *sl = kv_get(v, "sleep", sb, sizeof(sb));
+    if (sl) {
+        if (!strcmp(sl, "on")) o->icount_sleep = true;
+        else if (!strcmp(sl, "off")) o->icount_sleep = false;
+        else {
+            snprintf(err, errlen, "-icount sleep=%s: must be on or off", sl);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int parse_device(Options *o, const char *v, char *err, size_t errlen)
+{
+    if (strncmp(v, "isa-debug-exit", 14) || (v[14] && v[14] != ',')) {
+        snprintf(err, errlen, "-device %s: unknown device (supported: isa-debug-exit)", v);
+        return -1;
+    }
+    const char *params = v[14] ? v + 15 : "";
+    static const char *const keys[] = {"iobase", "iosize", NULL};
+    if (kv_check("-device isa-debug-exit", params, keys, false, err, errlen) < 0) return -1;
+    char buf[32];
+    unsigned long base = 0x501, size = 2, n;
+    const char *b = kv_get(params, "iobase", buf, sizeof(buf));
+    if (b) {
+        if (parse_uint(b, 0xffff, &n) < 0) {
+            snprintf(err, errlen, "-device isa-debug-exit: iobase=%s is not a port number", b);
+            return -1;
+        }
+        base = n;
+    }
+    const char *s = kv_get(params, "iosize", buf, sizeof(buf));
+    if (s) {
+        if (parse_uint(s, 4, &n) < 0 || n == 0 || n == 3) {
+            snprintf(err, errlen, "-device isa-debug-exit: iosize=%s must be 1, 2 or 4", s);
+            return -1;
+        }
+        size = n;
+    }
+    o->mc.debug_exit = true;
+    o->mc.debug_exit_iobase = (uint16_t)base;
+    o->mc.debug_exit_iosize = (uint16_t)size;
+    return 0;
+}
+
+int options_parse(Options *o, int argc, char **argv, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof(*o));
+    machine_config_defaults(&o->mc);
+    o->icount_sleep = true;
+    int nserial = 0;
+    bool serial_given = false, boot_given = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-') {
+            /* a bare image name is -hda, as in QEMU */
+            if (add_drive(o, a, 0, false, false, "raw", err, errlen) < 0) return -1;
+            continue;
+        }
+        if (a[1] == '-') a++; /* --opt works like -opt */
+        const char *opt = a;
+        /* options without a value */
+        if (!strcmp(opt, "-nographic")) { o->nographic = true; continue; }
+        if (!strcmp(opt, "-no-reboot")) { o->mc.no_reboot = true; continue; }
+        if (!strcmp(opt, "-snapshot")) { o->mc.snapshot = true; continue; }
+        if (!strcmp(opt, "-help") || !strcmp(opt, "-h")) { o->show_help = true; continue; }
+        if (!strcmp(opt, "-version")) { o->show_version = true; continue; }
+        if (!strcmp(opt, "-S") || !strcmp(opt, "-s")) {
+            snprintf(err, errlen, "%s: the gdb stub is not built yet", opt);
+            return -1;
+        }
+        if (i + 1 >= argc) {
+            snprintf(err, errlen, "%s: missing value (see -help)", opt);
+            return -1;
+        }
+        const char *v = argv[++i];
+        if (!strcmp(opt, "-m")) {
+            char buf[64];
+            const char *sz = strchr(v, '=') ? kv_get(v, "size", buf, sizeof(buf)) : v;
+            if (!sz || parse_size_mb(sz, &o->mc.ram_mb) < 0) {
+                snprintf(err, errlen, "-m %s: not a memory size", v);
+                return -1;
+            }
+        } else if (!strcmp(opt, "-hda") || !strcmp(opt, "-hdb") || !strcmp(opt, "-hdc") ||
+                   !strcmp(opt, "-hdd")) {
+            if (add_drive(o, v, opt[3] - 'a', false, false, "raw", err, errlen) < 0) return -1;
+        } else if (!strcmp(opt, "-cdrom")) {
+            if (add_drive(o, v, 2, true, true, "raw", err, errlen) < 0) return -1;
+        } else if (!strcmp(opt, "-drive")) {
+            if (parse_drive(o, v, err, errlen) < 0) return -1;
+        } else if (!strcmp(opt, "-boot")) {
+            static const char *const keys[] = {"order", "once", "menu", "strict", NULL};
+            if (kv_check("-boot", v, keys, true, err, errlen) < 0) return -1;
+            char buf[32];
+            const char *ord = kv_get(v, "order", buf, sizeof(buf));
+            if (!ord && !strchr(v, '=')) ord = v;
+            if (!ord) ord = kv_get(v, "once", buf, sizeof(buf));
+            if (ord) {
+                if (strlen(ord) > 3 || strspn(ord, "acdn") != strlen(ord)) {
+                    snprintf(err, errlen, "-boot %s: drives must be among a, c, d, n "
+                             "(at most 3)", v);
+                    return -1;
+                }
+                snprintf(o->mc.boot_order, sizeof(o->mc.boot_order), "%s", ord);
+                boot_given = true;
+            }
+        } else if (!strcmp(opt, "-bios")) {
+            o->mc.bios_path = v;
+        } else if (!strcmp(opt, "-vga")) {
+            if (!strcmp(v, "none")) o->mc.vgabios_path = "";
+            else if (strcmp(v, "std")) {
+                snprintf(err, errlen, "-vga %s: supported: std, none", v);
+                return -1;
+            }
+        } else if (!strcmp(opt, "-display")) {
+            if (!strcmp(v, "none")) o->display_none = true;
+            else {
+                snprintf(err, errlen, "-display %s: only 'none' exists so far "
+                         "(the SDL window comes later)", v);
+                return -1;
+            }
+        } else if (!strcmp(opt, "-serial")) {
+            if (nserial >= 2) {
+                snprintf(err, errlen, "-serial %s: at most two serial ports", v);
+                return -1;
+            }
+            if (charspec(&o->serial[nserial++], "-serial", v, err, errlen) < 0) return -1;
+            serial_given = true;
+        } else if (!strcmp(opt, "-debugcon")) {
+            if (charspec(&o->debugcon, "-debugcon", v, err, errlen) < 0) return -1;
+        } else if (!strcmp(opt, "-device")) {
+            if (parse_device(o, v, err, errlen) < 0) return -1;
+        } else if (!strcmp(opt, "-d")) {
+            if (parse_log(o, v, err, errlen) < 0) return -1;
+        } else if (!strcmp(opt, "-D")) {
+            o->log_path = v;
+        } else if (!strcmp(opt, "-accel")) {
+            if (strcmp(v, "interp") && strcmp(v, "tcg")) {
+                snprintf(err, errlen, "-accel %s: only 'interp' exists so far (the translator "
+                         "comes later)", v);
+                return -1;
+            }
+        } else if (!strcmp(opt, "-icount")) {
+            if (parse_icount(o, v, err, errlen) < 0) return -1;
+        } else if (!strcmp(opt, "-rtc")) {
+            if (parse_rtc(o, v, err, errlen) < 0) return -1;
+        } else if (!strcmp(opt, "-timeout")) {
+            char *end;
+            double t = strtod(v, &end);
+            if (end == v || *end || t <= 0) {
+                snprintf(err, errlen, "-timeout %s: expected a positive number of seconds", v);
+                return -1;
+            }
+            o->timeout_s = t;
+        } else if (!strcmp(opt, "-screenshot")) {
+            o->screenshot = v;
+        } else if (!strcmp(opt, "-smp")) {
+            if (strcmp(v, "1") && strcmp(v, "cpus=1")) {
+                snprintf(err, errlen, "-smp %s: only one CPU so far", v);
+                return -1;
+            }
+        } else if (!strcmp(opt, "-machine") || !strcmp(opt, "-M")) {
+            if (strcmp(v, "pc") && strncmp(v, "pc,", 3) && strcmp(v, "pc-i440fx") &&
+                strncmp(v, "type=pc", 7)) {
+                snprintf(err, errlen, "%s %s: only the i440FX 'pc' machine exists", opt, v);
+                return -1;
+            }
+        } else {
+            snprintf(err, errlen, "%s: unknown option (see -help)", opt);
+            return -1;
+        }
+    }
+    if (o->nographic && !serial_given) o->serial[0].kind = CHAR_STDIO;
+    if (!boot_given) {
+        /* QEMU's default order is c (disk) then d (CD) then n */
+        snprintf(o->mc.boot_order, sizeof(o->mc.boot_order), "cdn");
+    }
+    return 0;
+}
