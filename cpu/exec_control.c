@@ -63,11 +63,26 @@ static void load_far_pointer(Cpu *c, const Insn *in, int seg)
     if (seg == SEG_SS) c->inhibit_irq = 1;
 }
 
-void exec_LDS(Cpu *c, const Insn *in) { load_far_pointer(c, in, SEG_DS); }
-void exec_LES(Cpu *c, const Insn *in) { load_far_pointer(c, in, SEG_ES); }
-void exec_LFS(Cpu *c, const Insn *in) { load_far_pointer(c, in, SEG_FS); }
-void exec_LGS(Cpu *c, const Insn *in) { load_far_pointer(c, in, SEG_GS); }
-void exec_LSS(Cpu *c, const Insn *in) { load_far_pointer(c, in, SEG_SS); }
+void exec_LDS(Cpu *c, const Insn *in)
+{
+    load_far_pointer(c, in, SEG_DS);
+}
+void exec_LES(Cpu *c, const Insn *in)
+{
+    load_far_pointer(c, in, SEG_ES);
+}
+void exec_LFS(Cpu *c, const Insn *in)
+{
+    load_far_pointer(c, in, SEG_FS);
+}
+void exec_LGS(Cpu *c, const Insn *in)
+{
+    load_far_pointer(c, in, SEG_GS);
+}
+void exec_LSS(Cpu *c, const Insn *in)
+{
+    load_far_pointer(c, in, SEG_SS);
+}
 
 /* ---- far transfers ---- */
 
@@ -112,7 +127,10 @@ void exec_RET_FAR(Cpu *c, const Insn *in)
     far_return(c, in->opsize, in->nops ? (uint16_t)in->imm : 0);
 }
 
-void exec_IRET(Cpu *c, const Insn *in) { iret(c, in->opsize); }
+void exec_IRET(Cpu *c, const Insn *in)
+{
+    iret(c, in->opsize);
+}
 
 /* ---- software interrupts ---- */
 
@@ -122,7 +140,10 @@ void exec_INT(Cpu *c, const Insn *in)
     cpu_interrupt(c, in->imm & 0xff, EXC_NO_ERRCODE, true);
 }
 
-void exec_INT3(Cpu *c, const Insn *in) { cpu_interrupt(c, EXC_BP, EXC_NO_ERRCODE, true); }
+void exec_INT3(Cpu *c, const Insn *in)
+{
+    cpu_interrupt(c, EXC_BP, EXC_NO_ERRCODE, true);
+}
 
 void exec_INTO(Cpu *c, const Insn *in)
 {
@@ -130,7 +151,10 @@ void exec_INTO(Cpu *c, const Insn *in)
 }
 
 /* ICEBP: a #DB trap without the gate DPL check (delivered like a hardware event). */
-void exec_INT1(Cpu *c, const Insn *in) { cpu_interrupt(c, EXC_DB, EXC_NO_ERRCODE, false); }
+void exec_INT1(Cpu *c, const Insn *in)
+{
+    cpu_interrupt(c, EXC_DB, EXC_NO_ERRCODE, false);
+}
 
 void exec_BOUND(Cpu *c, const Insn *in)
 {

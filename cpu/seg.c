@@ -6,10 +6,10 @@
  * Every transfer reads and checks everything and writes the stack (for pushes onto a
  * not yet loaded stack through a private SegCache copy) before it changes a register,
  * so a fault part-way leaves the architectural state as it was (cpu_fault restores
- * EIP/ESP). Error codes follow SDM vol. 3 ch. 5-6 and the vol. 2 pseudo-code.
+ * EIP/ESP). Task switches (ch. 7) are here too: JMP/CALL to a TSS or task gate,
+ * interrupts through task gates (intr.c), and IRET with NT=1. Error codes follow SDM
+ * vol. 3 ch. 5-7 and the vol. 2 pseudo-code.
  */
-#include <stdio.h>
-
 #include "cpu/interp.h"
 #include "cpu/mmu.h"
 #include "cpu/seg_internal.h"
@@ -36,8 +36,7 @@ static uint32_t desc_addr(Cpu *c, uint16_t sel, int vector, uint32_t err)
     return base + (sel & ~7u);
 }
 
-void seg_desc_read(Cpu *c, uint16_t sel, uint32_t *lo, uint32_t *hi, int vector,
-                   uint32_t err)
+void seg_desc_read(Cpu *c, uint16_t sel, uint32_t *lo, uint32_t *hi, int vector, uint32_t err)
 {
     uint32_t a = desc_addr(c, sel, vector, err);
     *lo = lin_read32(c, a, true);
@@ -130,8 +129,7 @@ void seg_load(Cpu *c, int seg, uint16_t sel)
 
 /* ---- stacks that are not (yet) SS ---- */
 
-void nstack_init(NewStack *s, const SegCache *ss, uint32_t esp, unsigned new_cpl,
-                 uint32_t err)
+void nstack_init(NewStack *s, const SegCache *ss, uint32_t esp, unsigned new_cpl, uint32_t err)
 {
     s->ss = *ss;
     s->sp = esp;
@@ -222,8 +220,8 @@ static void tss_set_busy(Cpu *c, uint16_t sel, bool busy)
     lin_write32(c, a, busy ? hi | 0x200 : hi & ~0x200u, true);
 }
 
-void task_switch(Cpu *c, uint16_t sel, uint32_t lo, uint32_t hi, int source,
-                 uint32_t errcode, uint32_t ext)
+void task_switch(Cpu *c, uint16_t sel, uint32_t lo, uint32_t hi, int source, uint32_t errcode,
+                 uint32_t ext)
 {
     uint16_t idx = sel & 0xfffc;
     bool new32 = hi & 0x800;
@@ -239,8 +237,10 @@ void task_switch(Cpu *c, uint16_t sel, uint32_t lo, uint32_t hi, int source,
         cr3 = lin_read32(c, nbase + 0x1c, true);
         eip = lin_read32(c, nbase + 0x20, true);
         fl = lin_read32(c, nbase + 0x24, true);
-        for (int i = 0; i < 8; i++) r[i] = lin_read32(c, nbase + 0x28 + 4 * i, true);
-        for (int i = 0; i < SEG_COUNT; i++) sr[i] = lin_read16(c, nbase + 0x48 + 4 * i, true);
+        for (int i = 0; i < 8; i++)
+            r[i] = lin_read32(c, nbase + 0x28 + 4 * i, true);
+        for (int i = 0; i < SEG_COUNT; i++)
+            sr[i] = lin_read16(c, nbase + 0x48 + 4 * i, true);
         ldt = lin_read16(c, nbase + 0x60, true);
     } else {
         /* a 286 TSS holds 16-bit registers: the upper halves keep their values */
@@ -248,7 +248,8 @@ void task_switch(Cpu *c, uint16_t sel, uint32_t lo, uint32_t hi, int source,
         fl = lin_read16(c, nbase + 0x10, true);
         for (int i = 0; i < 8; i++)
             r[i] = (c->regs[i] & 0xffff0000u) | lin_read16(c, nbase + 0x12 + 2 * i, true);
-        for (int i = 0; i < 4; i++) sr[i] = lin_read16(c, nbase + 0x22 + 2 * i, true);
+        for (int i = 0; i < 4; i++)
+            sr[i] = lin_read16(c, nbase + 0x22 + 2 * i, true);
         sr[SEG_FS] = sr[SEG_GS] = 0;
         ldt = lin_read16(c, nbase + 0x2a, true);
     }
@@ -259,14 +260,17 @@ void task_switch(Cpu *c, uint16_t sel, uint32_t lo, uint32_t hi, int source,
     if (c->tr.flags & 0x8) {
         lin_write32(c, obase + 0x20, c->eip, true);
         lin_write32(c, obase + 0x24, ofl, true);
-        for (int i = 0; i < 8; i++) lin_write32(c, obase + 0x28 + 4 * i, c->regs[i], true);
+        for (int i = 0; i < 8; i++)
+            lin_write32(c, obase + 0x28 + 4 * i, c->regs[i], true);
         for (int i = 0; i < SEG_COUNT; i++)
             lin_write16(c, obase + 0x48 + 4 * i, c->seg[i].sel, true);
     } else {
         lin_write16(c, obase + 0x0e, c->eip, true);
         lin_write16(c, obase + 0x10, ofl, true);
-        for (int i = 0; i < 8; i++) lin_write16(c, obase + 0x12 + 2 * i, c->regs[i], true);
-        for (int i = 0; i < 4; i++) lin_write16(c, obase + 0x22 + 2 * i, c->seg[i].sel, true);
+        for (int i = 0; i < 8; i++)
+            lin_write16(c, obase + 0x12 + 2 * i, c->regs[i], true);
+        for (int i = 0; i < 4; i++)
+            lin_write16(c, obase + 0x22 + 2 * i, c->seg[i].sel, true);
     }
     if (source == TASK_JMP || source == TASK_IRET) tss_set_busy(c, c->tr.sel, false);
     if (source != TASK_IRET) tss_set_busy(c, sel, true);
@@ -287,10 +291,12 @@ void task_switch(Cpu *c, uint16_t sel, uint32_t lo, uint32_t hi, int source,
     }
     c->eip = eip;
     c->eflags = (fl & FL_VALID) | FL_FIXED1;
-    for (int i = 0; i < 8; i++) c->regs[i] = r[i];
+    for (int i = 0; i < 8; i++)
+        c->regs[i] = r[i];
     c->insn_eip = c->eip;
     c->insn_esp = c->regs[R_ESP];
-    for (int i = 0; i < SEG_COUNT; i++) seg_set_null(&c->seg[i], sr[i]);
+    for (int i = 0; i < SEG_COUNT; i++)
+        seg_set_null(&c->seg[i], sr[i]);
     seg_set_null(&c->ldtr, ldt);
     bool v86 = c->eflags & FL_VM;
     c->cpl = v86 ? 3 : sr[SEG_CS] & 3;
@@ -305,10 +311,12 @@ void task_switch(Cpu *c, uint16_t sel, uint32_t lo, uint32_t hi, int source,
         seg_cache_from_desc(&c->ldtr, ldt, llo, lhi);
     }
     if (v86) {
-        for (int i = 0; i < SEG_COUNT; i++) seg_load_real(c, i, sr[i]);
+        for (int i = 0; i < SEG_COUNT; i++)
+            seg_load_real(c, i, sr[i]);
     } else {
         static const int order[SEG_COUNT] = {SEG_CS, SEG_SS, SEG_ES, SEG_DS, SEG_FS, SEG_GS};
-        for (int i = 0; i < SEG_COUNT; i++) seg_load_checked(c, order[i], sr[order[i]], EXC_TS);
+        for (int i = 0; i < SEG_COUNT; i++)
+            seg_load_checked(c, order[i], sr[order[i]], EXC_TS);
     }
     if (errcode != EXC_NO_ERRCODE) stack_push(c, errcode, new32 ? 4 : 2);
     if (c->eip > c->seg[SEG_CS].limit) cpu_fault(c, EXC_GP, ext);
@@ -334,8 +342,7 @@ static void far_to_task(Cpu *c, uint16_t sel, uint32_t lo, uint32_t hi, bool is_
 
 /* ---- far JMP / CALL ---- */
 
-static void far_jump_real(Cpu *c, uint16_t sel, uint32_t eip, bool is_call,
-                          unsigned opsize)
+static void far_jump_real(Cpu *c, uint16_t sel, uint32_t eip, bool is_call, unsigned opsize)
 {
     if (opsize == 2) eip &= 0xffff;
     if (eip > c->seg[SEG_CS].limit) cpu_fault(c, EXC_GP, 0);
@@ -487,8 +494,7 @@ static void check_return_ss(Cpu *c, uint16_t ss, unsigned rpl, SegCache *out)
     uint32_t lo, hi;
     if (idx == 0) cpu_fault(c, EXC_GP, 0);
     seg_read_descriptor(c, ss, &lo, &hi, EXC_GP);
-    if ((ss & 3u) != rpl || (hi & 0x1800) != 0x1000 || !(hi & 0x200) ||
-        ((hi >> 13) & 3) != rpl)
+    if ((ss & 3u) != rpl || (hi & 0x1800) != 0x1000 || !(hi & 0x200) || ((hi >> 13) & 3) != rpl)
         cpu_fault(c, EXC_GP, idx);
     if (!(hi & 0x8000)) cpu_fault(c, EXC_SS, idx);
     seg_set_accessed(c, ss, hi);

@@ -19,12 +19,10 @@ typedef struct NewStack {
 } NewStack;
 
 /* Reads the descriptor for `sel`; outside the table: vector(err). */
-void seg_desc_read(Cpu *c, uint16_t sel, uint32_t *lo, uint32_t *hi, int vector,
-                   uint32_t err);
+void seg_desc_read(Cpu *c, uint16_t sel, uint32_t *lo, uint32_t *hi, int vector, uint32_t err);
 /* Sets the accessed bit of a code/data descriptor whose high word is `hi`. */
 void seg_set_accessed(Cpu *c, uint16_t sel, uint32_t hi);
-void nstack_init(NewStack *s, const SegCache *ss, uint32_t esp, unsigned new_cpl,
-                 uint32_t err);
+void nstack_init(NewStack *s, const SegCache *ss, uint32_t esp, unsigned new_cpl, uint32_t err);
 void nstack_push(Cpu *c, NewStack *s, uint32_t v, unsigned size);
 /* SS:ESP for privilege level `dpl` from the current TSS (32- or 16-bit); #TS on a
  * TSS that is too short. `ext` is ORed into error codes. */
@@ -35,7 +33,7 @@ void tss_check_stack(Cpu *c, uint16_t ss, unsigned dpl, uint32_t ext, SegCache *
  * a CALL or interrupt (nesting: back link and NT), or an IRET (unnesting).
  * `errcode` (or EXC_NO_ERRCODE) is pushed on the new task's stack. */
 enum { TASK_JMP, TASK_CALL, TASK_IRET };
-void task_switch(Cpu *c, uint16_t sel, uint32_t lo, uint32_t hi, int source,
-                 uint32_t errcode, uint32_t ext);
+void task_switch(Cpu *c, uint16_t sel, uint32_t lo, uint32_t hi, int source, uint32_t errcode,
+                 uint32_t ext);
 
 #endif

@@ -13,8 +13,18 @@ void bus_init(Bus *b)
 
 void bus_map_io(Bus *b, uint16_t base, uint32_t len, const DeviceOps *ops, void *dev)
 {
-    if (b->n_io >= sizeof(b->io_ranges) / sizeof(b->io_ranges[0])) return;
-    unsigned idx = b->n_io++;
+    /* re-mapping the same (ops, dev) pair reuses its slot (PCI I/O BARs move often) */
+    unsigned idx = 0;
+    for (unsigned i = 1; i < b->n_io && !idx; i++)
+        if (b->io_ranges[i].ops == ops && b->io_ranges[i].dev == dev) idx = i;
+    if (idx) {
+        const BusRange *old = &b->io_ranges[idx];
+        for (uint32_t p = old->base; p < old->base + old->len && p < 65536; p++)
+            if (b->io_index[p] == idx) b->io_index[p] = 0;
+    } else {
+        if (b->n_io >= sizeof(b->io_ranges) / sizeof(b->io_ranges[0])) return;
+        idx = b->n_io++;
+    }
     b->io_ranges[idx] = (BusRange){ops, dev, base, len};
     for (uint32_t p = base; p < (uint32_t)base + len && p < 65536; p++) b->io_index[p] = idx;
 }

@@ -36,8 +36,6 @@
 
 _Static_assert(offsetof(Ide, ch) == 0, "the primary channel's ops reach the Ide through ch[0]");
 
-static void drive_reset_regs(IdeDrive *d);
-
 /* ---- interrupt line ---- */
 
 static void irq_update(IdeChannel *c)

@@ -335,6 +335,8 @@ Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
              board_reset_cpu, m);
     bus_map_io(&m->bus, 0x92, 1, &port92_ops, m);
     pci_bus_init(&m->pci, &m->bus);
+    m->pci.reset_request = board_reset_cpu;
+    m->pci.board = m;
     i440fx_init(&m->i440fx, &m->pci, machine_pam_update, m);
     ide_init(&m->ide, &m->bus, &m->pci, pic_irq(&m->pic, 14), pic_irq(&m->pic, 15));
     for (int i = 0; i < cfg->n_drives; i++) {
@@ -373,6 +375,7 @@ void machine_reset(Machine *m)
     uart_reset(&m->uart[1]);
     kbc_reset(&m->kbc);
     port92_reset(m);
+    pci_bus_ops.reset(&m->pci);
     i440fx_reset(&m->i440fx);
     ide_reset(&m->ide);
     acpi_pm_reset(&m->acpi);

@@ -188,12 +188,14 @@ void pci_config_write(PciBus *b, uint8_t devfn, uint8_t addr, uint32_t val, unsi
     if (d->config_write) d->config_write(d, addr, val, size);
 }
 
-/* 0xCF8: only a 32-bit access is the address register (byte and word accesses to
- * 0xCF8-0xCFB belong to other chipset registers on real boards; here they go nowhere). */
+/* 0xCF8: only a 32-bit access is the address register. A byte at 0xCF9 is the PIIX3
+ * reset control register (bit 1 system reset, bit 2 reset CPU on a 0->1 edge, as
+ * SeaBIOS and Linux's reboot=pci use it); other narrow accesses go nowhere. */
 static uint32_t addr_read(void *opaque, uint32_t offset, unsigned size)
 {
     PciBus *b = opaque;
     if (offset == 0 && size == 4) return b->config_addr;
+    if (offset == 1 && size == 1) return b->rcr;
     return size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
 }
 
@@ -202,6 +204,11 @@ static void addr_write(void *opaque, uint32_t offset, uint32_t value, unsigned s
     PciBus *b = opaque;
     /* bits 30:24 and 1:0 are reserved and read as 0 */
     if (offset == 0 && size == 4) b->config_addr = value & 0x80fffffcu;
+    if (offset == 1 && size == 1) {
+        bool pulse = (value & 0x04) && !(b->rcr & 0x04);
+        b->rcr = value & 0x02; /* RST_CPU is self-clearing; SRST (bit 1) is kept */
+        if (pulse && b->reset_request) b->reset_request(b->board);
+    }
 }
 
 static bool data_target(const PciBus *b, uint32_t offset, uint8_t *devfn, uint8_t *reg)
@@ -233,10 +240,12 @@ static void pci_bus_reset(void *opaque)
 {
     PciBus *b = opaque;
     b->config_addr = 0;
+    b->rcr = 0;
 }
 
 static const StateField pci_bus_fields[] = {
     STATE_U32(PciBus, config_addr),
+    STATE_U8(PciBus, rcr),
     STATE_END,
 };
 static const StateDesc pci_bus_state = {"pci-bus", 1, pci_bus_fields};

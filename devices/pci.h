@@ -50,6 +50,9 @@ struct PciDevice {
 typedef struct PciBus {
     PciDevice *dev[256];  /* by devfn */
     uint32_t config_addr; /* 0xCF8 register */
+    uint8_t rcr;          /* PIIX3 reset control register at 0xCF9 */
+    void (*reset_request)(void *board); /* RCR asks for a system/CPU reset (may be NULL) */
+    void *board;
 } PciBus;
 
 void pci_bus_init(PciBus *b, Bus *io);

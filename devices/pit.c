@@ -19,7 +19,7 @@ static uint64_t ns_to_ticks(uint64_t ns)
 }
 static uint64_t ticks_to_ns(uint64_t t)
 {
-    return (uint64_t)(((unsigned __int128)t * NS_PER_SEC) / PIT_FREQ);
+    return (uint64_t)(((unsigned __int128)t * NS_PER_SEC + PIT_FREQ - 1) / PIT_FREQ);
 }
 
 static uint32_t bcd_to_bin(uint32_t v)
@@ -114,6 +114,19 @@ static uint16_t ch_value(const PitChannel *c, uint64_t now)
     return (uint16_t)(c->bcd ? bin_to_bcd((uint32_t)v) : v);
 }
 
+/* Modes 2/3: a count written while counting is loaded at the end of the current cycle;
+ * do that lazily once virtual time has passed it. */
+static void ch_sync(PitChannel *c, uint64_t now)
+{
+    if (!c->pending || !c->running || !c->gate) return;
+    if (ch_ticks(c, now) < c->pending_at) return;
+    c->load_time = ch_tick_time(c, c->pending_at);
+    c->elapsed_base = 0;
+    c->count = c->pending_count;
+    c->pending = 0;
+    c->null_count = 0;
+}
+
 /* ---- channel 0 -> IRQ 0 ---- */
 
 static void pit_schedule(Pit *p, uint64_t from)
@@ -125,6 +138,9 @@ static void pit_schedule(Pit *p, uint64_t from)
         timer_del(&p->timer);
     } else {
         c->next_change = ch_tick_time(c, d);
+        /* never re-arm at or before the current instant: no timer loop, whatever
+         * rounding does */
+        if (c->next_change <= from) c->next_change = from + 1;
         timer_mod(&p->timer, c->next_change);
     }
 }
@@ -141,6 +157,7 @@ static void pit_drive(Pit *p, bool level)
 static void pit_ch0_changed(Pit *p)
 {
     uint64_t now = clock_now(p->clock);
+    ch_sync(&p->ch[0], now);
     pit_drive(p, ch_out(&p->ch[0], now));
     pit_schedule(p, now);
 }
@@ -154,9 +171,11 @@ static void pit_timer_cb(void *opaque)
         pit_ch0_changed(p);
         return;
     }
+    ch_sync(c, t);
     pit_drive(p, ch_out(c, t));
     uint64_t d = ch_next_edge(c, ch_ticks(c, t));
     if (d != NO_EDGE && ch_tick_time(c, d) <= now) {
+        ch_sync(c, now);
         /* Serviced late, past further edges: give the PIC at least one rising edge
          * (lost periods coalesce, as a late ISA edge does) and land on OUT(now). */
         bool end = ch_out(c, now);
@@ -193,6 +212,7 @@ static void pit_set_gate(Pit *p, int i, bool g)
     if (c->gate == g) return;
     if (i == 0) pit_ch0_sync(p);
     uint64_t now = clock_now(p->clock);
+    ch_sync(c, now);
     if (!g) {
         if (c->running && ch_gate_pauses(c)) {
             c->elapsed_base = ch_ticks(c, now);
@@ -202,6 +222,10 @@ static void pit_set_gate(Pit *p, int i, bool g)
         c->load_time = now; /* resume where it stopped */
     } else if (c->running || c->count_valid) {
         /* modes 2/3 reload on the rising gate; modes 1/5 (re)trigger */
+        if (c->pending) {
+            c->count = c->pending_count;
+            c->pending = 0;
+        }
         if (c->count_valid) {
             c->running = 1;
             c->null_count = 0;
@@ -215,6 +239,7 @@ static void pit_set_gate(Pit *p, int i, bool g)
 
 static void ch_latch_count(PitChannel *c, uint64_t now)
 {
+    ch_sync(c, now);
     if (c->latch_state) return; /* a second latch before the read is ignored */
     c->latched = ch_value(c, now);
     c->latch_state = c->rw_mode == 2 ? 2 : 1; /* 1: low byte next, 2: high byte next */
@@ -223,20 +248,33 @@ static void ch_latch_count(PitChannel *c, uint64_t now)
 static void ch_latch_status(PitChannel *c, uint64_t now)
 {
     if (c->status_latched) return;
+    ch_sync(c, now);
     c->status = (uint8_t)((ch_out(c, now) << 7) | (c->null_count << 6) | (c->ctrl & 0x3f));
     c->status_latched = 1;
 }
 
 static void ch_load(PitChannel *c, uint32_t value, uint64_t now)
 {
-    c->count = value;
+    ch_sync(c, now);
     c->count_valid = 1;
     if (c->mode == 1 || c->mode == 5) {
+        c->count = value;
         c->null_count = !c->running; /* transferred on the next gate trigger */
         return;
     }
-    /* Modes 0 and 4 restart on a write as on hardware; modes 2 and 3 should finish the
-     * current period first, but restarting is what every guest ends up seeing. */
+    if ((c->mode == 2 || c->mode == 3) && c->running) {
+        /* The running cycle finishes with the old count (a gate-low counter reloads
+         * on the rising gate instead). Mode 3 should switch at the half cycle; the
+         * full cycle keeps OUT's phase simple and is within a half period. */
+        uint64_t n = ch_period(c), d = ch_ticks(c, now);
+        c->pending = 1;
+        c->pending_count = value;
+        c->pending_at = (d / n + 1) * n;
+        c->null_count = 1;
+        return;
+    }
+    /* Modes 0 and 4 restart on a write; a first count starts every mode now. */
+    c->count = value;
     c->running = 1;
     c->null_count = 0;
     c->elapsed_base = 0;
@@ -268,6 +306,7 @@ static void ch_write(PitChannel *c, uint8_t v, uint64_t now)
 
 static uint8_t ch_read(PitChannel *c, uint64_t now)
 {
+    ch_sync(c, now);
     if (c->status_latched) {
         c->status_latched = 0;
         return c->status;
@@ -302,6 +341,7 @@ static void ch_set_mode(PitChannel *c, uint8_t v, uint64_t now)
     c->null_count = 1;
     c->running = 0;
     c->count_valid = 0;
+    c->pending = 0;
     c->elapsed_base = 0;
     c->load_time = now;
 }
@@ -349,6 +389,7 @@ static uint32_t port61_read(void *dev, uint32_t off, unsigned size)
 {
     Pit *p = dev;
     uint64_t now = clock_now(p->clock);
+    ch_sync(&p->ch[2], now);
     return (p->port61 & 0x0f) | (uint32_t)((now / REFRESH_NS) & 1) << 4 |
            (uint32_t)ch_out(&p->ch[2], now) << 5;
 }
@@ -395,7 +436,9 @@ static int pit_post_load(void *opaque)
         STATE_U8(Pit, ch[i].write_latch), STATE_U8(Pit, ch[i].mode), STATE_U8(Pit, ch[i].bcd), \
         STATE_U8(Pit, ch[i].gate), STATE_U8(Pit, ch[i].null_count), STATE_U8(Pit, ch[i].ctrl), \
         STATE_U8(Pit, ch[i].running), STATE_U8(Pit, ch[i].count_valid),                       \
-        STATE_U64(Pit, ch[i].elapsed_base), STATE_U64(Pit, ch[i].load_time),                  \
+        STATE_U64(Pit, ch[i].elapsed_base), STATE_U8(Pit, ch[i].pending),                    \
+        STATE_U32(Pit, ch[i].pending_count), STATE_U64(Pit, ch[i].pending_at),                \
+        STATE_U64(Pit, ch[i].load_time),                  \
         STATE_U64(Pit, ch[i].next_change), STATE_BOOL(Pit, ch[i].irq_level)
 
 static const StateField pit_fields[] = {PIT_CH_FIELDS(0), PIT_CH_FIELDS(1), PIT_CH_FIELDS(2),

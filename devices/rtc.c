@@ -235,13 +235,46 @@ static void rtc_second_cb(void *opaque)
     rtc_schedule(r);
 }
 
-/* Stop or restart the time base (SET bit, divider chain reset). */
+/* Store the clock registers of unix time `secs` into cmos[0..9] (the image that the
+ * guest edits while the time base is stopped). */
+static void rtc_store_image(Rtc *r, uint64_t secs)
+{
+    static const uint8_t regs[] = {REG_SEC, REG_MIN, REG_HOUR, REG_WDAY, REG_MDAY, REG_MONTH,
+                                   REG_YEAR};
+    for (unsigned i = 0; i < sizeof(regs); i++) r->cmos[regs[i]] = rtc_clock_reg(r, regs[i], secs);
+}
+
+/* The unix time the register image describes; false if it is no valid date. */
+static bool rtc_parse_image(const Rtc *r, uint64_t *secs)
+{
+    RtcTime t = {0};
+    t.sec = (int)rtc_dec(r, r->cmos[REG_SEC]);
+    t.min = (int)rtc_dec(r, r->cmos[REG_MIN]);
+    t.hour = rtc_dec_hour(r, r->cmos[REG_HOUR]);
+    t.mday = (int)rtc_dec(r, r->cmos[REG_MDAY]);
+    t.mon = (int)rtc_dec(r, r->cmos[REG_MONTH]);
+    unsigned century = from_bcd(r->cmos[REG_CENTURY]);
+    unsigned yy = rtc_dec(r, r->cmos[REG_YEAR]) % 100;
+    /* the century byte is plain RAM: if it holds nonsense, pick a sensible one */
+    if (century < 19 || century > 99) century = yy < 70 ? 20 : 19;
+    t.year = century * 100 + yy;
+    if (t.sec > 59 || t.min > 59 || t.mon < 1 || t.mon > 12 || t.mday < 1 || t.mday > 31)
+        return false;
+    *secs = time_to_unix(&t);
+    return true;
+}
+
+/* Stop or restart the time base (SET bit, divider chain reset). While stopped the
+ * clock registers are plain bytes the guest may rewrite one by one. */
 static void rtc_set_halted(Rtc *r, bool halt, uint64_t now)
 {
     if (halt && !r->halted) {
         r->base_unix = rtc_seconds(r, now);
+        rtc_store_image(r, r->base_unix);
         r->halted = true;
     } else if (!halt && r->halted) {
+        uint64_t secs;
+        if (rtc_parse_image(r, &secs)) r->base_unix = secs; /* else: keep the old time */
         r->base_ns = now; /* the next update comes one second after the restart */
         r->halted = false;
     }
@@ -253,31 +286,21 @@ static void rtc_update_halted(Rtc *r, uint64_t now)
     rtc_set_halted(r, (r->cmos[REG_B] & B_SET) || dv >= 6, now);
 }
 
-/* A write to a clock register: replace one field, keep the phase of the second. */
+/* A write to a clock register. Stopped: it lands in the image. Running: the one field
+ * changes at once and the second keeps its phase (an impossible date is ignored). */
 static void rtc_write_clock(Rtc *r, unsigned idx, uint8_t v, uint64_t now)
 {
-    uint64_t frac = rtc_elapsed(r, now) % NS_PER_SEC;
-    RtcTime t;
-    time_from_unix(rtc_seconds(r, now), &t);
-    switch (idx) {
-    case REG_SEC: t.sec = (int)rtc_dec(r, v) % 60; break;
-    case REG_MIN: t.min = (int)rtc_dec(r, v) % 60; break;
-    case REG_HOUR: t.hour = rtc_dec_hour(r, v); break;
-    case REG_MDAY: t.mday = (int)rtc_dec(r, v); break;
-    case REG_MONTH: t.mon = (int)rtc_dec(r, v); break;
-    case REG_YEAR: {
-        unsigned century = from_bcd(r->cmos[REG_CENTURY]);
-        unsigned yy = rtc_dec(r, v) % 100;
-        /* the century byte is plain RAM: if it holds nonsense, pick a sensible one */
-        if (century < 19 || century > 99) century = yy < 70 ? 20 : 19;
-        t.year = century * 100 + yy;
-        break;
+    if (r->halted) {
+        r->cmos[idx] = v;
+        return;
     }
-    default: return; /* the weekday is derived from the date */
-    }
-    if (t.mon < 1 || t.mon > 12 || t.mday < 1 || t.mday > 31) return; /* no such date */
-    r->base_unix = time_to_unix(&t);
-    if (!r->halted) r->base_ns = now - frac;
+    if (idx == REG_WDAY) return; /* derived from the date while running */
+    uint64_t frac = rtc_elapsed(r, now) % NS_PER_SEC, secs;
+    rtc_store_image(r, rtc_seconds(r, now));
+    r->cmos[idx] = v;
+    if (!rtc_parse_image(r, &secs)) return;
+    r->base_unix = secs;
+    r->base_ns = now - frac;
 }
 
 static uint8_t rtc_read_reg(Rtc *r, unsigned idx, uint64_t now, bool side_effects)
@@ -300,7 +323,7 @@ static uint8_t rtc_read_reg(Rtc *r, unsigned idx, uint64_t now, bool side_effect
     }
     case REG_D: return D_VRT;
     default:
-        if (rtc_is_clock_reg(idx)) return rtc_clock_reg(r, idx, rtc_seconds(r, now));
+        if (rtc_is_clock_reg(idx) && !r->halted) return rtc_clock_reg(r, idx, rtc_seconds(r, now));
         return r->cmos[idx & 0x7f];
     }
 }
@@ -367,7 +390,7 @@ uint8_t rtc_get_cmos(const Rtc *r, unsigned idx)
 {
     if (idx >= sizeof(r->cmos)) return 0xff;
     uint64_t now = clock_now(r->clock);
-    if (rtc_is_clock_reg(idx)) return rtc_clock_reg(r, idx, rtc_seconds(r, now));
+    if (rtc_is_clock_reg(idx) && !r->halted) return rtc_clock_reg(r, idx, rtc_seconds(r, now));
     if (idx == REG_D) return D_VRT;
     return r->cmos[idx];
 }

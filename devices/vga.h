@@ -62,7 +62,7 @@ int vga_text_dump(const Vga *v, char *buf, size_t size);
  * row): text modes with the font in plane 2, the attribute palette and the DAC;
  * planar 16-colour, CGA 4-colour, 256-colour (mode 13h, mode X) VGA modes; Bochs VBE
  * modes at 4, 8, 15, 16, 24 and 32 bpp. *w and *h get the mode's size. Returns 0, or
- * -1 if the mode is nonsense or larger than max_w x max_h (then *w/*h still tell the
+ * -1 if the mode is nonsense or larger than max_w x max_h (then *w and *h still tell the
  * size needed, or 0 for nonsense). */
 int vga_render(const Vga *v, uint32_t *rgb, int max_w, int max_h, int *w, int *h);
 

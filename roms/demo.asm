@@ -111,7 +111,9 @@ stage2:
     cmp ax, 0xaa55
     call check_eq
 
-    ; --- INT 15h E820: print the map, add up usable RAM
+    ; --- INT 15h E820: print the entries below 1 MiB and the BIOS ROM verbatim; the
+    ; RAM above 1 MiB only as a rounded size, because where the firmware puts its
+    ; tables there depends on how large they are (QEMU and dbt86 differ there)
     mov si, msg_e820
     call puts
     xor ebx, ebx
@@ -125,6 +127,19 @@ stage2:
     jc .e820_done
     cmp eax, 0x534d4150
     jne .e820_done
+    cmp dword [e820_buf + 4], 0
+    jne .e820_print
+    cmp dword [e820_buf], 0x100000
+    jb .e820_print
+    cmp dword [e820_buf], 0xfff00000
+    jae .e820_print
+    cmp dword [e820_buf + 16], 1
+    jne .e820_next
+    mov eax, [e820_buf + 8]
+    shr eax, 10
+    add [ram_kb], eax
+    jmp .e820_next
+.e820_print:
     mov si, msg_e820_entry
     call puts
     mov eax, [e820_buf + 4]
@@ -142,11 +157,6 @@ stage2:
     mov al, [e820_buf + 16]
     call puthex8
     call newline
-    cmp dword [e820_buf + 16], 1
-    jne .e820_next
-    mov eax, [e820_buf + 8]
-    shr eax, 10
-    add [ram_kb], eax
 .e820_next:
     test ebx, ebx
     jnz .e820
@@ -154,7 +164,9 @@ stage2:
     mov si, msg_ramkb
     call puts
     mov eax, [ram_kb]
-    call puthex32
+    add eax, 512
+    shr eax, 10
+    call puthex16
     call newline
     cmp dword [ram_kb], 1024
     call check_ae
@@ -548,9 +560,9 @@ msg_int13: db "int 13h drive parameters:", 0
 msg_heads: db " heads ", 0
 msg_spt: db " sectors/track ", 0
 msg_lba: db "int 13h LBA read of sector 0: signature ", 0
-msg_e820: db "int 15h e820 memory map (base length type):", 10, 0
+msg_e820: db "int 15h e820 map below 1 MiB and above 4095 MiB (base length type):", 10, 0
 msg_e820_entry: db "  ", 0
-msg_ramkb: db "usable RAM (KiB): ", 0
+msg_ramkb: db "usable RAM above 1 MiB (MiB, rounded): ", 0
 msg_kbd: db "int 16h keyboard: ", 0
 msg_nokey: db "no key waiting", 10, 0
 msg_key: db "a key is waiting", 10, 0

@@ -100,6 +100,10 @@ TEST(Cli, ExitCodes)
     std::string halt = tiny_bios("\xfa\xf4");
     EXPECT_EQ(run_cmd(dbt86_bin() + " -display none -bios " + halt, &out), 6) << out;
     EXPECT_NE(out.find("halted with interrupts disabled"), std::string::npos) << out;
+    /* reset through the PIIX3 reset control register: mov dx,0xcf9; mov al,6; out dx,al */
+    std::string rcr = tiny_bios(std::string("\xba\xf9\x0c\xb0\x06\xee\xf4", 7));
+    EXPECT_EQ(run_cmd(dbt86_bin() + " -display none -no-reboot -bios " + rcr, &out), 2) << out;
+    unlink(rcr.c_str());
     /* jmp $ forever, bounded by -timeout */
     std::string loop = tiny_bios("\xeb\xfe");
     EXPECT_EQ(run_cmd(dbt86_bin() + " -display none -timeout 1 -bios " + loop, &out), 4) << out;

@@ -11,11 +11,15 @@
 
 #include "cpu_harness.h"
 
-namespace {
+namespace
+{
 
 constexpr uint32_t GDT = 0x800, IDT = 0x2000, TSS = 0x3000, TSS16 = 0x3100;
 constexpr uint32_t STACK0 = 0x9000, STACK3 = 0x7000;
-constexpr uint32_t handler(int v) { return 0x4000 + v * 16; }
+constexpr uint32_t handler(int v)
+{
+    return 0x4000 + v * 16;
+}
 
 constexpr uint32_t CODE0 = SEGF_P | SEGF_S | SEGF_CODE | SEGF_RW | SEGF_DB | SEGF_G;
 constexpr uint32_t DATA0 = SEGF_P | SEGF_S | SEGF_RW | SEGF_DB | SEGF_G;
@@ -75,26 +79,27 @@ struct PmHarness : CpuHarness {
         gdt(0x10, 0, 0xfffff, DATA0);
         gdt(0x18, 0, 0xfffff, CODE0 | DPL3);
         gdt(0x20, 0, 0xfffff, DATA0 | DPL3);
-        gdt(0x28, TSS, 0x67, SEGF_P | 0xb);                                 // busy TSS32
-        gdt(0x30, 0, 0xfffff, SEGF_P | SEGF_S | SEGF_DB | SEGF_G);          // read-only
+        gdt(0x28, TSS, 0x67, SEGF_P | 0xb);                                    // busy TSS32
+        gdt(0x30, 0, 0xfffff, SEGF_P | SEGF_S | SEGF_DB | SEGF_G);             // read-only
         gdt(0x38, 0, 0xfffff, SEGF_P | SEGF_S | SEGF_CODE | SEGF_DB | SEGF_G); // exec-only
-        gdt(0x40, 0, 0xfffff, DATA0 & ~SEGF_P);                             // not present
-        gdt(0x48, 0x20000, 0x0fff, SEGF_P | SEGF_S | SEGF_RW | SEGF_DC);    // expand-down
-        gdt(0x50, 0, 0xfffff, CODE0 | SEGF_DC);                             // conforming
-        gate(GDT + 0x58, 0x08, 0x5000, 0xc, 3, 2);                          // 386 call gate
-        gdt(0x60, 0x6000, 0xff, SEGF_P | 0x2);                              // LDT (system)
-        gdt(0x68, 0, 0xfffff, DATA0 | (1u << SEGF_DPL_SHIFT));              // DPL1 data
-        gate(GDT + 0x70, 0x08, 0x5100, 0x4, 3, 1);                          // 286 call gate
-        gdt(0x78, 0, 0x4fff, SEGF_P | SEGF_S | SEGF_CODE | SEGF_RW);        // small 16-bit
-        gate(GDT + 0x80, 0x08, 0x5200, 0xc, 0, 0);                          // DPL0 call gate
-        gdt(0x88, TSS16, 0x2b, SEGF_P | 0x3);                               // busy TSS16
-        gdt(0x90, 0, 0xffff, SEGF_P | SEGF_S | SEGF_RW);                    // 16-bit data0
-        gdt(0x98, 0, 0x8000, SEGF_P | SEGF_S | SEGF_RW | SEGF_DC | SEGF_DB); // exp-down stack
+        gdt(0x40, 0, 0xfffff, DATA0 & ~SEGF_P);                                // not present
+        gdt(0x48, 0x20000, 0x0fff, SEGF_P | SEGF_S | SEGF_RW | SEGF_DC);       // expand-down
+        gdt(0x50, 0, 0xfffff, CODE0 | SEGF_DC);                                // conforming
+        gate(GDT + 0x58, 0x08, 0x5000, 0xc, 3, 2);                             // 386 call gate
+        gdt(0x60, 0x6000, 0xff, SEGF_P | 0x2);                                 // LDT (system)
+        gdt(0x68, 0, 0xfffff, DATA0 | (1u << SEGF_DPL_SHIFT));                 // DPL1 data
+        gate(GDT + 0x70, 0x08, 0x5100, 0x4, 3, 1);                             // 286 call gate
+        gdt(0x78, 0, 0x4fff, SEGF_P | SEGF_S | SEGF_CODE | SEGF_RW);           // small 16-bit
+        gate(GDT + 0x80, 0x08, 0x5200, 0xc, 0, 0);                             // DPL0 call gate
+        gdt(0x88, TSS16, 0x2b, SEGF_P | 0x3);                                  // busy TSS16
+        gdt(0x90, 0, 0xffff, SEGF_P | SEGF_S | SEGF_RW);                       // 16-bit data0
+        gdt(0x98, 0, 0x8000, SEGF_P | SEGF_S | SEGF_RW | SEGF_DC | SEGF_DB);   // exp-down stack
         c->gdtr.base = GDT;
         c->gdtr.limit = 0x9f;
-        for (int v = 0; v < 0x30; v++) gate(IDT + v * 8, 0x08, handler(v), 0xe, 0);
-        gate(IDT + 0x80 * 8, 0x08, handler(0x80), 0xf, 3);  // trap gate for ring 3
-        gate(IDT + 0x81 * 8, 0x08, handler(0x81), 0xe, 0);  // not callable from ring 3
+        for (int v = 0; v < 0x30; v++)
+            gate(IDT + v * 8, 0x08, handler(v), 0xe, 0);
+        gate(IDT + 0x80 * 8, 0x08, handler(0x80), 0xf, 3); // trap gate for ring 3
+        gate(IDT + 0x81 * 8, 0x08, handler(0x81), 0xe, 0); // not callable from ring 3
         c->idtr.base = IDT;
         c->idtr.limit = 0x82 * 8 - 1;
         wr32(TSS + 4, STACK0);
@@ -106,7 +111,8 @@ struct PmHarness : CpuHarness {
         c->cr[0] |= CR0_PE;
         c->cpl = 0;
         cache(SEG_CS, 0x08);
-        for (int s : {SEG_SS, SEG_DS, SEG_ES, SEG_FS, SEG_GS}) cache(s, 0x10);
+        for (int s : {SEG_SS, SEG_DS, SEG_ES, SEG_FS, SEG_GS})
+            cache(s, 0x10);
         c->regs[R_ESP] = STACK0;
         c->eip = 0x1000;
         c->eflags = FL_FIXED1;
@@ -115,7 +121,8 @@ struct PmHarness : CpuHarness {
     {
         c->cpl = 3;
         cache(SEG_CS, 0x1b);
-        for (int s : {SEG_SS, SEG_DS, SEG_ES, SEG_FS, SEG_GS}) cache(s, 0x23);
+        for (int s : {SEG_SS, SEG_DS, SEG_ES, SEG_FS, SEG_GS})
+            cache(s, 0x23);
         c->regs[R_ESP] = STACK3;
     }
     Fault sload(int seg, uint16_t sel)
@@ -124,11 +131,11 @@ struct PmHarness : CpuHarness {
     }
 };
 
-#define EXPECT_FAULT(f, v, e)                                                                \
-    do {                                                                                     \
-        Fault f_ = (f);                                                                      \
-        EXPECT_EQ(f_.vec, (v));                                                              \
-        EXPECT_EQ(f_.err, (uint32_t)(e));                                                    \
+#define EXPECT_FAULT(f, v, e)                                                                      \
+    do {                                                                                           \
+        Fault f_ = (f);                                                                            \
+        EXPECT_EQ(f_.vec, (v));                                                                    \
+        EXPECT_EQ(f_.err, (uint32_t)(e));                                                          \
     } while (0)
 
 bool decoder_ready()
@@ -299,13 +306,13 @@ TEST(SegIntrLoad, FailingChecks)
     EXPECT_FAULT(h.sload(SEG_SS, 0x20), EXC_GP, 0x20);   // DPL 3 != CPL 0
     EXPECT_FAULT(h.sload(SEG_SS, 0x13), EXC_GP, 0x10);   // RPL 3 != CPL 0
     EXPECT_FAULT(h.sload(SEG_SS, 0x40), EXC_SS, 0x40);   // not present stack
-    EXPECT_EQ(c->seg[SEG_SS].sel, 0x10);                // nothing changed
+    EXPECT_EQ(c->seg[SEG_SS].sel, 0x10);                 // nothing changed
     EXPECT_EQ(c->seg[SEG_DS].sel, 0x10);
     h.ring3();
-    EXPECT_FAULT(h.sload(SEG_DS, 0x10), EXC_GP, 0x10);   // DPL 0 < CPL 3
-    EXPECT_FAULT(h.sload(SEG_DS, 0x6b), EXC_GP, 0x68);   // DPL 1 < CPL 3
+    EXPECT_FAULT(h.sload(SEG_DS, 0x10), EXC_GP, 0x10); // DPL 0 < CPL 3
+    EXPECT_FAULT(h.sload(SEG_DS, 0x6b), EXC_GP, 0x68); // DPL 1 < CPL 3
     EXPECT_FAULT(h.sload(SEG_SS, 0x6b), EXC_GP, 0x68);
-    EXPECT_FAULT(h.sload(SEG_DS, 0x53), -1, 0);          // conforming readable code: ok
+    EXPECT_FAULT(h.sload(SEG_DS, 0x53), -1, 0); // conforming readable code: ok
     EXPECT_FAULT(h.sload(SEG_SS, 0x23), -1, 0);
 }
 
@@ -662,13 +669,11 @@ TEST(SegIntrPm, DeliveryErrorsLeaveStateUnchanged)
                  0x23 * 8 + 3);
     // target is a data segment
     h.gate(IDT + 0x24 * 8, 0x10, 0, 0xe, 0);
-    EXPECT_FAULT(try_run(c, [&] { cpu_interrupt(c, 0x24, EXC_NO_ERRCODE, false); }), EXC_GP,
-                 0x11);
+    EXPECT_FAULT(try_run(c, [&] { cpu_interrupt(c, 0x24, EXC_NO_ERRCODE, false); }), EXC_GP, 0x11);
     // inner stack too small: #SS(SS0 | EXT)
     h.wr32(TSS + 8, 0x98);
     h.wr32(TSS + 4, 0x800d);
-    EXPECT_FAULT(try_run(c, [&] { cpu_interrupt(c, 0x20, EXC_NO_ERRCODE, false); }), EXC_SS,
-                 0x99);
+    EXPECT_FAULT(try_run(c, [&] { cpu_interrupt(c, 0x20, EXC_NO_ERRCODE, false); }), EXC_SS, 0x99);
     EXPECT_EQ(c->cpl, 3);
     EXPECT_EQ(c->seg[SEG_CS].sel, 0x1b);
     EXPECT_EQ(c->seg[SEG_SS].sel, 0x23);
@@ -725,8 +730,10 @@ TEST(SegIntrV86, IretToV86AndInterruptOut)
     Cpu *c = h.c;
     uint32_t sp = STACK0 - 36;
     const uint32_t frame[9] = {0x0100, 0x2000, FL_VM | FL_IF | FL_FIXED1 | FL_CF,
-                               0x0ff0, 0x3000, 0x4000, 0x5000, 0x6000, 0x7000};
-    for (int i = 0; i < 9; i++) h.wr32(sp + 4 * i, frame[i]);
+                               0x0ff0, 0x3000, 0x4000,
+                               0x5000, 0x6000, 0x7000};
+    for (int i = 0; i < 9; i++)
+        h.wr32(sp + 4 * i, frame[i]);
     c->regs[R_ESP] = sp;
     Insn ir = mk(M_IRET);
     ASSERT_EQ(try_run(c, [&] { exec_IRET(c, &ir); }).vec, -1);
@@ -768,9 +775,12 @@ TEST(SegIntrV86, IretToV86AndInterruptOut)
     EXPECT_EQ(c->eip, handler(0x20));
     EXPECT_EQ(c->regs[R_ESP], STACK0 - 36);
     const uint32_t want[9] = {0x0105, 0x2000, FL_VM | FL_IF | FL_FIXED1 | FL_CF,
-                              0x0ff0, 0x3000, 0x4000, 0x5000, 0x6000, 0x7000};
-    for (int i = 0; i < 9; i++) EXPECT_EQ(h.rd32(STACK0 - 36 + 4 * i), want[i]) << i;
-    for (int s : {SEG_ES, SEG_DS, SEG_FS, SEG_GS}) EXPECT_EQ(c->seg[s].sel, 0) << s;
+                              0x0ff0, 0x3000, 0x4000,
+                              0x5000, 0x6000, 0x7000};
+    for (int i = 0; i < 9; i++)
+        EXPECT_EQ(h.rd32(STACK0 - 36 + 4 * i), want[i]) << i;
+    for (int s : {SEG_ES, SEG_DS, SEG_FS, SEG_GS})
+        EXPECT_EQ(c->seg[s].sel, 0) << s;
     EXPECT_EQ(c->eflags, FL_FIXED1 | FL_CF);
     // and back
     ASSERT_EQ(try_run(c, [&] { exec_IRET(c, &ir); }).vec, -1);
@@ -786,7 +796,8 @@ TEST(SegIntrV86, GpFromV86ToRing0AndIopl3Popf)
     Cpu *c = h.c;
     c->eflags = FL_FIXED1 | FL_VM | (3u << FL_IOPL_SHIFT);
     c->cpl = 3;
-    for (int s = 0; s < SEG_COUNT; s++) seg_load_real(c, s, 0x100);
+    for (int s = 0; s < SEG_COUNT; s++)
+        seg_load_real(c, s, 0x100);
     // IOPL 3: POPF works, may set IF, but cannot change IOPL or VM
     c->regs[R_ESP] = 0x1fe;
     h.wr32(0x11fe, 0x0200);
@@ -808,6 +819,56 @@ TEST(SegIntrV86, GpFromV86ToRing0AndIopl3Popf)
     EXPECT_EQ(h.rd32(STACK0 - 20), 0x100u);
 }
 
+TEST(SegIntrV86, SoftIntWithIopl3GoesToRing0AndBack)
+{
+    PmHarness h;
+    Cpu *c = h.c;
+    c->eflags = FL_FIXED1 | FL_VM | FL_IF | (3u << FL_IOPL_SHIFT);
+    c->cpl = 3;
+    for (int s = 0; s < SEG_COUNT; s++)
+        seg_load_real(c, s, 0x100 + s);
+    c->regs[R_ESP] = 0x0400;
+    c->eip = 0x0052;
+    Insn in = mk(M_INT, 2);
+    in.imm = 0x80; // DPL 3 trap gate
+    ASSERT_EQ(try_run(c, [&] { exec_INT(c, &in); }).vec, -1);
+    EXPECT_EQ(c->cpl, 0);
+    EXPECT_FALSE(cpu_vm86(c));
+    EXPECT_TRUE(c->eflags & FL_IF); // trap gate
+    EXPECT_EQ(c->regs[R_ESP], STACK0 - 36);
+    EXPECT_EQ(h.rd32(STACK0 - 36), 0x52u);
+    EXPECT_EQ(h.rd32(STACK0 - 4), 0x105u); // GS
+    Insn ir = mk(M_IRET);
+    ASSERT_EQ(try_run(c, [&] { exec_IRET(c, &ir); }).vec, -1);
+    EXPECT_TRUE(cpu_vm86(c));
+    EXPECT_EQ(c->cpl, 3);
+    EXPECT_EQ(c->eip, 0x52u);
+    EXPECT_EQ(c->regs[R_ESP], 0x400u);
+    for (int s = 0; s < SEG_COUNT; s++)
+        EXPECT_EQ(c->seg[s].base, (0x100u + s) << 4) << s;
+    EXPECT_EQ(c->seg[SEG_SS].flags & SEGF_DPL_MASK, DPL3);
+    // a gate to a conforming (or DPL 3) segment cannot be used from v86: #GP(sel)
+    h.gate(IDT + 0x80 * 8, 0x50, 0x100, 0xf, 3);
+    EXPECT_FAULT(try_run(c, [&] { exec_INT(c, &in); }), EXC_GP, 0x50);
+}
+
+TEST(SegIntrPm, ConformingHandlerRunsAtCallerLevel)
+{
+    PmHarness h;
+    Cpu *c = h.c;
+    h.gate(IDT + 0x80 * 8, 0x50, 0x100, 0xe, 3);
+    h.ring3();
+    c->eip = 0x3003;
+    Insn in = mk(M_INT);
+    in.imm = 0x80;
+    ASSERT_EQ(try_run(c, [&] { exec_INT(c, &in); }).vec, -1);
+    EXPECT_EQ(c->cpl, 3);
+    EXPECT_EQ(c->seg[SEG_CS].sel, 0x53);
+    EXPECT_EQ(c->seg[SEG_SS].sel, 0x23);
+    EXPECT_EQ(c->regs[R_ESP], STACK3 - 12);
+    EXPECT_EQ(h.rd32(STACK3 - 12), 0x3003u);
+}
+
 // ---------------------------------------------------------------- task switches
 
 constexpr uint32_t TSSB = 0x3200;
@@ -820,15 +881,20 @@ void add_task(PmHarness &h)
     h.gate(GDT + 0xa8, 0xa0, 0, 0x5, 3);
     h.gdt(0xb0, TSSB, 0x20, SEGF_P | 0x9);
     h.c->gdtr.limit = 0xb7;
-    h.wr32(TSSB + 0x20, 0x7777);                 // EIP
-    h.wr32(TSSB + 0x24, FL_FIXED1 | FL_IF);      // EFLAGS
-    for (int i = 0; i < 8; i++) h.wr32(TSSB + 0x28 + 4 * i, 0x100 + i);
-    h.wr32(TSSB + 0x38, 0xa000);                 // ESP
-    for (int i = 0; i < SEG_COUNT; i++) h.wr32(TSSB + 0x48 + 4 * i, i == SEG_CS ? 0x08 : 0x10);
+    h.wr32(TSSB + 0x20, 0x7777);            // EIP
+    h.wr32(TSSB + 0x24, FL_FIXED1 | FL_IF); // EFLAGS
+    for (int i = 0; i < 8; i++)
+        h.wr32(TSSB + 0x28 + 4 * i, 0x100 + i);
+    h.wr32(TSSB + 0x38, 0xa000); // ESP
+    for (int i = 0; i < SEG_COUNT; i++)
+        h.wr32(TSSB + 0x48 + 4 * i, i == SEG_CS ? 0x08 : 0x10);
     h.wr32(TSSB + 0x60, 0);
 }
 
-unsigned tss_type(PmHarness &h, unsigned sel) { return (h.desc_hi(sel) >> 8) & 0x1f; }
+unsigned tss_type(PmHarness &h, unsigned sel)
+{
+    return (h.desc_hi(sel) >> 8) & 0x1f;
+}
 
 TEST(SegIntrTask, JmpToTss)
 {
@@ -1047,8 +1113,8 @@ TEST(SegIntrStep, BytesEnterProtectedModeAndInt)
     // back to the real-mode reset state of the caches (the tables stay in memory)
     c->cr[0] &= ~CR0_PE;
     for (int s = 0; s < SEG_COUNT; s++) {
-        c->seg[s] = {0, 0, 0xffff, SEGF_P | SEGF_S | SEGF_RW | SEGF_ACCESSED |
-                                       (s == SEG_CS ? SEGF_CODE : 0u)};
+        c->seg[s] = {0, 0, 0xffff,
+                     SEGF_P | SEGF_S | SEGF_RW | SEGF_ACCESSED | (s == SEG_CS ? SEGF_CODE : 0u)};
     }
     c->idtr = {0, 0x3ff};
     c->regs[R_ESP] = 0x8000;
@@ -1056,19 +1122,19 @@ TEST(SegIntrStep, BytesEnterProtectedModeAndInt)
     h.wr32(0x604, GDT >> 16);
     h.wr32(0x608, IDT << 16 | (0x82 * 8 - 1));
     h.wr32(0x60c, IDT >> 16);
-    h.load(0x1000, {0x0f, 0x01, 0x16, 0x00, 0x06,             // lgdt [0x600]
-                    0x0f, 0x01, 0x1e, 0x08, 0x06,             // lidt [0x608]
-                    0x0f, 0x20, 0xc0,                         // mov eax, cr0
-                    0x0c, 0x01,                               // or al, 1
-                    0x0f, 0x22, 0xc0,                         // mov cr0, eax
+    h.load(0x1000, {0x0f, 0x01, 0x16, 0x00, 0x06,                     // lgdt [0x600]
+                    0x0f, 0x01, 0x1e, 0x08, 0x06,                     // lidt [0x608]
+                    0x0f, 0x20, 0xc0,                                 // mov eax, cr0
+                    0x0c, 0x01,                                       // or al, 1
+                    0x0f, 0x22, 0xc0,                                 // mov cr0, eax
                     0x66, 0xea, 0x20, 0x10, 0x00, 0x00, 0x08, 0x00}); // jmp dword 8:0x1020
-    h.load(0x1020, {0x66, 0xb8, 0x10, 0x00,                   // mov ax, 0x10
-                    0x8e, 0xd8,                               // mov ds, ax
-                    0x8e, 0xd0,                               // mov ss, ax
-                    0xbc, 0x00, 0x90, 0x00, 0x00,             // mov esp, 0x9000
-                    0xcd, 0x80,                               // int 0x80
-                    0xf4});                                   // hlt
-    h.load(handler(0x80), {0xcf});                            // iretd
+    h.load(0x1020, {0x66, 0xb8, 0x10, 0x00,                           // mov ax, 0x10
+                    0x8e, 0xd8,                                       // mov ds, ax
+                    0x8e, 0xd0,                                       // mov ss, ax
+                    0xbc, 0x00, 0x90, 0x00, 0x00,                     // mov esp, 0x9000
+                    0xcd, 0x80,                                       // int 0x80
+                    0xf4});                                           // hlt
+    h.load(handler(0x80), {0xcf});                                    // iretd
     c->eip = 0x1000;
     h.step(6);
     EXPECT_TRUE(cpu_pe(c));

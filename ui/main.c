@@ -139,8 +139,8 @@ int main(int argc, char **argv)
         if (machine_run_for(m, slice)) break;
         uint64_t host = input_host_ns(&in);
         uint64_t wait = 0;
-        if (o.icount_sleep && m->cpu.halted) {
-            /* idle: do not let virtual time run ahead of host time */
+        if (o.icount_sleep) {
+            /* do not let virtual time run ahead of host time (idle or busy) */
             uint64_t vt = machine_now_ns(m);
             if (vt > host) wait = vt - host;
             if (wait > 50000000) wait = 50000000;
@@ -151,6 +151,12 @@ int main(int argc, char **argv)
             machine_request_exit(m, MEXIT_TIMEOUT, 0);
     }
     input_restore(&in);
+    if (o.stats) {
+        double host_s = input_host_ns(&in) / 1e9;
+        fprintf(stderr, "dbt86: %llu instructions, %.3f s virtual, %.3f s host, %.1f MIPS\n",
+                (unsigned long long)m->cpu.icount, machine_now_ns(m) / 1e9, host_s,
+                host_s > 0 ? m->cpu.icount / host_s / 1e6 : 0.0);
+    }
 
     int rc = 0;
     switch (m->exit.kind) {

@@ -34,6 +34,7 @@ void options_usage(FILE *f)
           "  -snapshot               do not write disk images\n"
           "  -timeout SECONDS        stop after SECONDS of host time (exit code 4)\n"
           "  -screenshot FILE        write the screen (text mode: as text) at exit\n"
+          "  -stats                  print instructions executed and MIPS at exit\n"
           "  -version, -help\n"
           "exit codes: 0 power-off or quit, 1 error, 2 reset/triple fault with -no-reboot,\n"
           "  4 time-out, 6 CPU halted with interrupts disabled,\n"
@@ -341,10 +342,21 @@ int options_parse(Options *o, int argc, char **argv, char *err, size_t errlen)
         if (!strcmp(opt, "-nographic")) { o->nographic = true; continue; }
         if (!strcmp(opt, "-no-reboot")) { o->mc.no_reboot = true; continue; }
         if (!strcmp(opt, "-snapshot")) { o->mc.snapshot = true; continue; }
+        if (!strcmp(opt, "-stats")) { o->stats = true; continue; }
         if (!strcmp(opt, "-help") || !strcmp(opt, "-h")) { o->show_help = true; continue; }
         if (!strcmp(opt, "-version")) { o->show_version = true; continue; }
         if (!strcmp(opt, "-S") || !strcmp(opt, "-s")) {
             snprintf(err, errlen, "%s: the gdb stub is not built yet", opt);
+            return -1;
+        }
+        static const char *const with_value[] = {
+            "-m", "-hda", "-hdb", "-hdc", "-hdd", "-cdrom", "-drive", "-boot", "-bios", "-vga",
+            "-display", "-serial", "-debugcon", "-device", "-d", "-D", "-accel", "-icount",
+            "-rtc", "-timeout", "-screenshot", "-smp", "-machine", "-M", NULL};
+        bool known = false;
+        for (int k = 0; with_value[k]; k++) known |= !strcmp(opt, with_value[k]);
+        if (!known) {
+            snprintf(err, errlen, "%s: unknown option (see -help)", opt);
             return -1;
         }
         if (i + 1 >= argc) {

@@ -30,6 +30,7 @@ typedef struct Options {
     double timeout_s;         /* -timeout: host seconds (0 = none) */
     const char *screenshot;   /* -screenshot FILE: the screen at exit */
     const char *log_path;     /* -D */
+    bool stats;               /* -stats: print instruction count and MIPS at exit */
     bool rtc_fixed;           /* -rtc base=DATE given */
     bool show_help, show_version;
 } Options;
