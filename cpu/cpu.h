@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cpu/insn.h"
 #include "cpu/physmem.h"
 
 /* General purpose register numbers, in ModRM encoding order. */
@@ -97,6 +98,22 @@ typedef struct DtReg {
 
 typedef struct Cpu Cpu;
 
+/* One software TLB entry (mmu.c): a 4 KiB piece of a translation with the access kinds
+ * it allows. perm bit (acc * 2 + user) is set when an access of kind acc (MMU_READ,
+ * MMU_WRITE, MMU_FETCH) at that privilege may use the entry without walking; write
+ * bits are set only when the final entry's dirty bit is already set. */
+#define TLB_SIZE 256
+#define TLB_VALID 1u          /* tag bit: entry in use */
+#define TLBF_GLOBAL 0x01u     /* G=1 with CR4.PGE: survives CR3 writes */
+#define TLBF_LARGE_4M 0x02u   /* piece of a 4 MiB page (INVLPG drops all pieces) */
+#define TLBF_LARGE_2M 0x04u   /* piece of a 2 MiB page */
+typedef struct TlbEntry {
+    uint32_t tag;   /* linear page address | TLB_VALID, or 0 when empty */
+    uint32_t pa;    /* physical page address */
+    uint8_t perm;   /* allowed access kinds, see above */
+    uint8_t flags;  /* TLBF_* */
+} TlbEntry;
+
 /* Everything outside memory that the CPU talks to. All callbacks get `opaque`. */
 typedef struct CpuBus {
     void *opaque;
@@ -112,7 +129,38 @@ typedef struct CpuBus {
     void (*shutdown)(void *opaque);
     /* Virtual time in nanoseconds, for RDTSC (may be NULL: TSC = instruction count). */
     uint64_t (*now_ns)(void *opaque);
+    /* The x87 FERR# output (may be NULL). With CR0.NE=0, a waiting FPU instruction that
+     * finds an unmasked exception pending drives it to 1 and waits for an interrupt (the
+     * PC routes it to IRQ 13); it returns to 0 when the exception is cleared (FNCLEX,
+     * FNINIT, FNSAVE, FLDENV/FRSTOR/FLDCW that leave none pending). See fpu.h. */
+    void (*ferr)(void *opaque, int level);
 } CpuBus;
+
+/* One slot of the decoded-instruction cache (exec.c). An entry is used only when the
+ * bytes now at the instruction's address equal the bytes it was decoded from (and the
+ * CS D bit matches), so it cannot go stale: self-modifying code, DMA and remapping
+ * simply miss. `bytes` holds the first 15 bytes as two overlapping 8-byte words
+ * (bytes 0-7 and 7-14) for a masked compare. */
+#define ICACHE_SIZE 2048 /* entries, a power of two */
+typedef struct ICacheEntry {
+    uint64_t w0, w1; /* instruction bytes 0..7 and 7..14 (unused bytes are zero) */
+    uint8_t mode;    /* 0 empty, 1 16-bit code, 2 32-bit code */
+    Insn in;         /* decode() of those bytes */
+} ICacheEntry;
+
+/* x87 FPU state (fpu.c, exec_fpu.c). Registers in physical order R0..R7 as 80-bit
+ * little-endian values; sw holds TOP in bits 11-13; tw is the full two-bit tag word.
+ * The last-instruction pointers are kept as hardware keeps them: offset + selector.
+ * `ready` is false after cpu_reset()'s zeroing: fpu_get() then installs the power-on
+ * state (CW 0x0040, SW 0, TW 0x5555, registers +0.0), so a reset needs no extra call. */
+typedef struct FpuState {
+    uint8_t st[8][10];
+    uint16_t cw, sw, tw;
+    uint16_t fcs, fds;  /* last instruction's CS and its operand's segment selector */
+    uint16_t fop;       /* last opcode: 11 bits, (first byte & 7) << 8 | ModRM */
+    uint32_t fip, fdp;  /* last instruction's offset and its operand's offset */
+    bool ready;
+} FpuState;
 
 /* Why cpu_run() returned. */
 typedef enum CpuExit {
@@ -145,9 +193,16 @@ struct Cpu {
     uint64_t msr_pat_xor;        /* PAT (0x277) XOR its power-on value 0x0007040600070406,
                                     so that cpu_reset's zeroing yields the reset value */
     uint64_t msr_misc_enable;    /* IA32_MISC_ENABLE (0x1A0): stored, no effect */
+    uint64_t msr_efer;           /* IA32_EFER (0xC0000080): only NXE (bit 11) exists */
+    uint64_t pdpte[4];           /* PAE: the PDPTE registers loaded from CR3 (mmu.c) */
+    bool tlb_has_large;          /* some TLB entry maps a piece of a large page */
+    TlbEntry tlb[TLB_SIZE];      /* software TLB (mmu.c): architectural cache contents,
+                                    so cpu_reset empties it with the rest */
+    FpuState fpu;                /* x87: use fpu_get(c), which applies the power-on state */
     /* ---- reset-preserved below this line ---- */
     uint64_t icount;           /* instructions retired since power-on */
     bool intr_line;            /* INTR input level (from the PIC) */
+    bool fpu_ignne;            /* IGNNE# input level (fpu_set_ignne) */
     bool stop_requested;       /* cpu_request_stop(): leave cpu_run() at next boundary */
     uint32_t a20_mask;         /* 0xffffffff or 0xffefffff when A20 is masked */
     PhysMem *mem;              /* physical memory page map (not owned) */
@@ -164,6 +219,9 @@ struct Cpu {
     uint8_t pending_vector;    /* fault recorded by cpu_fault() for delivery */
     uint32_t pending_errcode;  /* its error code, or EXC_NO_ERRCODE */
     uint32_t exc_count;        /* exceptions delivered since power-on (statistics) */
+
+    /* ---- decoded-instruction cache (exec.c); a pure cache, never guest-visible ---- */
+    ICacheEntry icache[ICACHE_SIZE];
 };
 
 /* -d log categories (QEMU names). */

@@ -5,32 +5,39 @@
  * leaf 1 EDX, so the two cannot disagree.
  *
  * Leaf 1 EDX advertises:
+ *   FPU  (bit 0)  the x87, executed on the host's x87 (fpu.c, exec_fpu.c); with CMOV
+ *                 this also means FCMOVcc and FCOMI/FUCOMI (P6).
  *   DE   (bit 2)  CR4.DE: MOV DR4/DR5 raise #UD (exec_system.c).
  *   PSE  (bit 3)  CR4.PSE 4 MiB pages (mmu.c).
  *   TSC  (bit 4)  RDTSC and CR4.TSD (exec_system.c).
  *   MSR  (bit 5)  RDMSR/WRMSR (exec_system.c).
+ *   PAE  (bit 6)  CR4.PAE: PAE paging with PDPTE registers and 2 MiB pages (mmu.c).
  *   CX8  (bit 8)  CMPXCHG8B (interpreter).
  *   SEP  (bit 11) SYSENTER/SYSEXIT and their MSRs (exec_system.c).
  *   MTRR (bit 12) MTRRcap/variable/fixed/defType MSRs: stored and checked, no effect
  *                 (the emulator does not model caches).
- *   PGE  (bit 13) CR4.PGE: global pages. With no TLB every translation is flushed on
- *                 CR3 writes, which the architecture permits (a TLB is only a cache).
+ *   PGE  (bit 13) CR4.PGE: global pages survive CR3 writes in the TLB (mmu.c).
  *   CMOV (bit 15) CMOVcc (interpreter).
- * Not advertised: FPU/MMX/FXSR/SSE (no x87 yet), VME (no CR4.VME/PVI), PAE, MCE/MCA,
+ * Leaf 0x80000001 EDX advertises NX (bit 20): IA32_EFER.NXE and the XD bit of PAE
+ * entries (exec_system.c, mmu.c). No SYSCALL, no long mode.
+ * Not advertised: MMX/FXSR/SSE, VME (no CR4.VME/PVI), MCE/MCA,
  * APIC (the local APIC device comes later), PAT (the MSR exists, but model 3 had no
  * PAT), CLFLUSH, PSE-36.
  */
 #include "cpu/interp.h"
 
+#define FEAT_FPU (1u << 0)
 #define FEAT_DE (1u << 2)
 #define FEAT_PSE (1u << 3)
 #define FEAT_TSC (1u << 4)
 #define FEAT_MSR (1u << 5)
+#define FEAT_PAE (1u << 6)
 #define FEAT_CX8 (1u << 8)
 #define FEAT_SEP (1u << 11)
 #define FEAT_MTRR (1u << 12)
 #define FEAT_PGE (1u << 13)
 #define FEAT_CMOV (1u << 15)
+#define EXT_FEAT_NX (1u << 20) /* leaf 0x80000001 EDX */
 
 #define CPUID_MAX_BASIC 1u
 #define CPUID_MAX_EXT 0x80000004u
@@ -65,14 +72,15 @@ void cpuid_query(const Cpu *c, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
         out[0] = CPUID_SIGNATURE;
         out[1] = 0; /* brand index 0, no CLFLUSH size, APIC ID 0 */
         out[2] = 0;
-        out[3] = FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_CX8 | FEAT_SEP | FEAT_MTRR |
-                 FEAT_PGE | FEAT_CMOV;
+        out[3] = FEAT_FPU | FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_PAE | FEAT_CX8 | FEAT_SEP |
+                 FEAT_MTRR | FEAT_PGE | FEAT_CMOV;
         break;
     case 0x80000000u:
         out[0] = CPUID_MAX_EXT;
         break;
     case 0x80000001u:
-        break; /* no extended features (no NX, no long mode) */
+        out[3] = EXT_FEAT_NX; /* no SYSCALL, no long mode */
+        break;
     case 0x80000002u:
     case 0x80000003u:
     case 0x80000004u: {

@@ -13,6 +13,7 @@
 
 #include "cpu/disas.h"
 #include "cpu/interp.h"
+#include "cpu/mmu.h"
 
 const char *const mnemonic_names[M__COUNT] = {
 #define M(n) #n,
@@ -133,72 +134,160 @@ static void deliver_fault(Cpu *c)
     c->fault_depth = 0;
 }
 
-void cpu_step(Cpu *c)
+static inline uint64_t load64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+/* Masks selecting an instruction of `len` bytes (the index) in ICacheEntry.w0 (bytes
+ * 0-7) and w1 (bytes 7-14, whose byte 7 w0 already covers). */
+static const uint64_t icache_masks[16][2] = {
+    { 0x0000000000000000ull, 0x0000000000000000ull },
+    { 0x00000000000000ffull, 0x0000000000000000ull },
+    { 0x000000000000ffffull, 0x0000000000000000ull },
+    { 0x0000000000ffffffull, 0x0000000000000000ull },
+    { 0x00000000ffffffffull, 0x0000000000000000ull },
+    { 0x000000ffffffffffull, 0x0000000000000000ull },
+    { 0x0000ffffffffffffull, 0x0000000000000000ull },
+    { 0x00ffffffffffffffull, 0x0000000000000000ull },
+    { 0xffffffffffffffffull, 0x0000000000000000ull },
+    { 0xffffffffffffffffull, 0x000000000000ff00ull },
+    { 0xffffffffffffffffull, 0x0000000000ffff00ull },
+    { 0xffffffffffffffffull, 0x00000000ffffff00ull },
+    { 0xffffffffffffffffull, 0x000000ffffffff00ull },
+    { 0xffffffffffffffffull, 0x0000ffffffffff00ull },
+    { 0xffffffffffffffffull, 0x00ffffffffffff00ull },
+    { 0xffffffffffffffffull, 0xffffffffffffff00ull },
+};
+
+/* The 15-byte fetch window at CS:EIP with exactly mem_fetch(c, c->eip, buf, 15)'s
+ * checks and side effects: a pointer to the bytes (straight into guest RAM/ROM when
+ * the window lies in one page within the CS limit, else into buf) and their count. */
+static inline const uint8_t *fetch_window(Cpu *c, uint8_t *buf, unsigned *n)
+{
+    const SegCache *cs = &c->seg[SEG_CS];
+    uint32_t eip = cpu_code32(c) ? c->eip : c->eip & 0xffff;
+    uint32_t lin = cs->base + eip;
+    /* the common case: all 15 bytes inside the CS limit (limit - eip >= 14 also covers
+     * the 4 GiB wrap that mem_fetch treats as unlimited) and inside one page, so
+     * mem_fetch would translate once and copy one chunk */
+    if (__builtin_expect(eip <= cs->limit && cs->limit - eip >= 14 &&
+                         (lin & PAGE_MASK) <= PAGE_SIZE - 15, 1)) {
+        uint32_t pa = (c->cr[0] & CR0_PG) ? mmu_translate(c, lin, MMU_FETCH, false) : lin;
+        const uint8_t *p = physmem_rd_ptr(c->mem, pa & c->a20_mask);
+        *n = 15;
+        if (p) return p;
+        for (unsigned i = 0; i < 15; i++) buf[i] = phys_read(c, pa + i, 1); /* MMIO */
+        return buf;
+    }
+    /* zeroed so that the cache's 8-byte compares never read undefined bytes */
+    memset(buf, 0, 16);
+    *n = mem_fetch(c, c->eip, buf, 15);
+    return buf;
+}
+
+/* Fetch and decode the instruction at CS:EIP. The decoded-instruction cache is keyed
+ * (only for spreading) by linear address; an entry is used only when the bytes it was
+ * decoded from equal the `n` bytes just fetched, and decode() depends on nothing but
+ * those bytes and the CS D bit, so a hit gives exactly what decoding would. The fetch
+ * itself (limit checks, paging, its faults) always happens as before. */
+static inline const Insn *fetch_decode(Cpu *c, uint8_t *buf, const uint8_t **bytes_out)
+{
+    unsigned n;
+    const uint8_t *bytes = fetch_window(c, buf, &n);
+    bool code32 = cpu_code32(c);
+    uint8_t mode = code32 ? 2 : 1;
+    uint32_t lin = c->seg[SEG_CS].base + c->eip;
+    ICacheEntry *e = &c->icache[(lin ^ (lin >> 11)) & (ICACHE_SIZE - 1)];
+    *bytes_out = bytes;
+    if (e->mode == mode && e->in.len <= n) {
+        const uint64_t *m = icache_masks[e->in.len & 15];
+        if ((load64(bytes) & m[0]) == e->w0 && (load64(bytes + 7) & m[1]) == e->w1)
+            return &e->in;
+    }
+    e->mode = 0;
+    int r = decode(&e->in, bytes, n, code32);
+    while (r == DECODE_MORE && n < 15) {
+        /* the instruction runs into a page that faults (or the CS limit): take the
+         * fault on the first byte that cannot be fetched */
+        if (bytes != buf) {
+            memcpy(buf, bytes, n);
+            bytes = buf;
+            *bytes_out = buf;
+        }
+        uint32_t next = c->eip + n;
+        if (!code32) next &= 0xffff;
+        n += mem_fetch(c, next, buf + n, 1);
+        r = decode(&e->in, bytes, n, code32);
+    }
+    if (r != DECODE_OK) cpu_fault(c, EXC_GP, 0); /* longer than 15 bytes */
+    const uint64_t *m = icache_masks[e->in.len & 15];
+    e->w0 = load64(bytes) & m[0];
+    e->w1 = load64(bytes + 7) & m[1];
+    e->mode = mode;
+    return &e->in;
+}
+
+/* One step of cpu_step() with c->fault_jmp already armed by the caller (inlined into
+ * both cpu_step and cpu_run's loop). */
+static inline __attribute__((always_inline)) void step_body(Cpu *c)
 {
     c->insn_eip = c->eip;
     c->insn_esp = c->regs[R_ESP];
     c->fault_depth = 0;
-    if (setjmp(c->fault_jmp)) {
-        /* a fault in the instruction or in a delivery: (re)deliver from here */
-        deliver_fault(c);
-        return;
-    }
 
-    /* interrupts are recognised between instructions */
-    if (c->inhibit_irq) {
-        c->inhibit_irq = 0;
-    } else if (c->nmi_pending) {
-        c->nmi_pending = false;
-        c->halted = false;
-        c->fault_depth = 1;
-        c->first_vector = EXC_NMI;
-        cpu_interrupt(c, EXC_NMI, EXC_NO_ERRCODE, false);
-        c->fault_depth = 0;
-        return;
-    } else if (c->intr_line && (c->eflags & FL_IF)) {
-        c->halted = false;
-        uint8_t vec = c->bus.intr_ack ? c->bus.intr_ack(c->bus.opaque) : 0;
-        c->fault_depth = 1;
-        /* an external interrupt is a benign first event whatever its vector number
-         * (IRQ 5 at INT 0Dh in real mode must not look like #GP) */
-        c->first_vector = EXC_NMI;
-        cpu_interrupt(c, vec, EXC_NO_ERRCODE, false);
-        c->fault_depth = 0;
-        return;
+    /* interrupts are recognised between instructions (one test for the usual case
+     * of nothing pending) */
+    if (__builtin_expect(c->inhibit_irq | c->nmi_pending | c->intr_line, 0)) {
+        if (c->inhibit_irq) {
+            c->inhibit_irq = 0;
+        } else if (c->nmi_pending) {
+            c->nmi_pending = false;
+            c->halted = false;
+            c->fault_depth = 1;
+            c->first_vector = EXC_NMI;
+            cpu_interrupt(c, EXC_NMI, EXC_NO_ERRCODE, false);
+            c->fault_depth = 0;
+            return;
+        } else if (c->intr_line && (c->eflags & FL_IF)) {
+            c->halted = false;
+            uint8_t vec = c->bus.intr_ack ? c->bus.intr_ack(c->bus.opaque) : 0;
+            c->fault_depth = 1;
+            /* an external interrupt is a benign first event whatever its vector number
+             * (IRQ 5 at INT 0Dh in real mode must not look like #GP) */
+            c->first_vector = EXC_NMI;
+            cpu_interrupt(c, vec, EXC_NO_ERRCODE, false);
+            c->fault_depth = 0;
+            return;
+        }
     }
     if (c->halted) return;
 
-    uint8_t bytes[16];
-    Insn in;
-    unsigned n = mem_fetch(c, c->eip, bytes, 15);
-    int r = decode(&in, bytes, n, cpu_code32(c));
-    while (r == DECODE_MORE && n < 15) {
-        /* the instruction runs into a page that faults (or the CS limit): take the
-         * fault on the first byte that cannot be fetched */
-        uint32_t next = c->eip + n;
-        if (!cpu_code32(c)) next &= 0xffff;
-        n += mem_fetch(c, next, bytes + n, 1);
-        r = decode(&in, bytes, n, cpu_code32(c));
+    uint8_t buf[16];
+    const uint8_t *bytes;
+    const Insn *in = fetch_decode(c, buf, &bytes);
+    if (__builtin_expect(c->log_flags != 0, 0)) {
+        if (c->log_flags & LOG_CPU) {
+            char state[1024];
+            cpu_format_state(c, state, sizeof(state));
+            fputs(state, c->log_file ? (FILE *)c->log_file : stderr);
+        }
+        if (c->log_flags & LOG_IN_ASM) log_insn(c, bytes, in->len);
     }
-    if (r != DECODE_OK) cpu_fault(c, EXC_GP, 0); /* longer than 15 bytes */
-    if (c->log_flags & LOG_CPU) {
-        char state[1024];
-        cpu_format_state(c, state, sizeof(state));
-        fputs(state, c->log_file ? (FILE *)c->log_file : stderr);
-    }
-    if (c->log_flags & LOG_IN_ASM) log_insn(c, bytes, in.len);
 
     bool tf = c->eflags & FL_TF;
-    c->eip += in.len;
-    if (!cpu_code32(c)) c->eip &= 0xffff;
-    ExecFn fn = exec_table[in.mnem];
+    uint32_t next = c->eip + in->len;
+    c->eip = cpu_code32(c) ? next : next & 0xffff;
+    ExecFn fn = exec_table[in->mnem];
     if (!fn) {
         if (c->log_flags & LOG_UNIMP)
             fprintf(c->log_file ? (FILE *)c->log_file : stderr, "unimplemented: %s\n",
-                    mnemonic_names[in.mnem]);
+                    mnemonic_names[in->mnem]);
         cpu_fault(c, EXC_UD, EXC_NO_ERRCODE);
     }
-    fn(c, &in);
+    fn(c, in);
     c->icount++;
     if (tf) {
         /* single-step trap after the instruction (SDM 17.3.1.4) */
@@ -213,9 +302,24 @@ void cpu_step(Cpu *c)
     }
 }
 
+void cpu_step(Cpu *c)
+{
+    if (setjmp(c->fault_jmp)) {
+        /* a fault in the instruction or in a delivery: (re)deliver from here */
+        deliver_fault(c);
+        return;
+    }
+    step_body(c);
+}
+
 CpuExit cpu_run(Cpu *c, uint64_t budget)
 {
-    uint64_t end = c->icount + budget;
+    /* One setjmp for the whole run rather than one per instruction: a fault longjmps
+     * here, is delivered (a fault while delivering comes back here and escalates),
+     * and the loop goes on exactly as after a cpu_step() that took a fault. `end` is
+     * never modified after setjmp, so it survives the longjmp. */
+    const uint64_t end = c->icount + budget;
+    if (setjmp(c->fault_jmp)) deliver_fault(c);
     while (c->icount < end) {
         if (c->stop_requested) {
             c->stop_requested = false;
@@ -223,7 +327,7 @@ CpuExit cpu_run(Cpu *c, uint64_t budget)
         }
         if (c->halted && !c->nmi_pending && !(c->intr_line && (c->eflags & FL_IF)))
             return CPU_EXIT_HALT;
-        cpu_step(c);
+        step_body(c);
     }
     return CPU_EXIT_BUDGET;
 }

@@ -1,7 +1,8 @@
 /*
  * exec_system.c — system instructions: descriptor-table registers, LDTR/TR, control and
  * debug registers, MSRs, RDTSC/RDPMC/CPUID, SYSENTER/SYSEXIT, the selector probes
- * LAR/LSL/VERR/VERW/ARPL, and the instructions that only raise #UD or #NM for now.
+ * LAR/LSL/VERR/VERW/ARPL, and the instructions that only raise #UD for now (the x87
+ * and WAIT are in exec_fpu.c).
  *
  * Semantics and fault order follow the Intel SDM vol. 2 pseudo-code; the privilege
  * rules are vol. 3's. The CR4 bits accepted are derived from what CPUID advertises
@@ -298,6 +299,11 @@ static void cr_write(Cpu *c, unsigned n, uint32_t v)
         if ((v & CR0_PG) && !(v & CR0_PE)) cpu_fault(c, EXC_GP, 0);
         if ((v & CR0_NW) && !(v & CR0_CD)) cpu_fault(c, EXC_GP, 0);
         uint32_t old = c->cr[0];
+        /* PAE paging in use afterwards and PG/CD/NW changing: load the PDPTEs (SDM
+         * vol. 3 4.4.1); a reserved bit faults before CR0 changes */
+        if ((v & CR0_PG) && (c->cr[4] & CR4_PAE) && ((old ^ v) & (CR0_PG | CR0_CD | CR0_NW)) &&
+            !mmu_load_pdptes(c, c->cr[3]))
+            cpu_fault(c, EXC_GP, 0);
         c->cr[0] = v;
         if ((old ^ v) & (CR0_PG | CR0_WP)) mmu_flush(c);
         break;
@@ -306,13 +312,19 @@ static void cr_write(Cpu *c, unsigned n, uint32_t v)
         c->cr[2] = v;
         break;
     case 3:
-        /* page directory base, PCD and PWT; the rest is ignored without PAE */
-        c->cr[3] = v & 0xfffff018u;
-        mmu_flush(c);
+        /* kept whole: bits 31:12 (31:5 with PAE) are the table base, PCD/PWT are
+         * stored, the rest is ignored; with PAE paging the PDPTEs are loaded now */
+        if ((c->cr[0] & CR0_PG) && (c->cr[4] & CR4_PAE) && !mmu_load_pdptes(c, v))
+            cpu_fault(c, EXC_GP, 0);
+        c->cr[3] = v;
+        mmu_flush_nonglobal(c);
         break;
     case 4: {
         if (v & ~cr4_valid(c)) cpu_fault(c, EXC_GP, 0);
         uint32_t old = c->cr[4];
+        if ((c->cr[0] & CR0_PG) && (v & CR4_PAE) && ((old ^ v) & (CR4_PAE | CR4_PGE | CR4_PSE)) &&
+            !mmu_load_pdptes(c, c->cr[3]))
+            cpu_fault(c, EXC_GP, 0);
         c->cr[4] = v;
         if ((old ^ v) & (CR4_PSE | CR4_PGE | CR4_PAE)) mmu_flush(c);
         break;
@@ -463,6 +475,7 @@ static bool msr_read(Cpu *c, uint32_t idx, uint64_t *v)
     case 0x1a0: *v = c->msr_misc_enable; return true;
     case 0x277: *v = c->msr_pat_xor ^ PAT_RESET; return true;
     case 0x2ff: *v = c->msr_mtrr_deftype; return true;
+    case 0xc0000080u: *v = c->msr_efer; return true;
     }
     if (idx >= 0x200 && idx <= 0x20f) {
         *v = c->msr_mtrr_var[idx - 0x200];
@@ -497,6 +510,13 @@ static bool msr_write(Cpu *c, uint32_t idx, uint64_t v)
     case 0x277:
         if (!bytes_types_ok(v, true)) return false;
         c->msr_pat_xor = v ^ PAT_RESET;
+        return true;
+    case 0xc0000080u:
+        /* IA32_EFER: only NXE exists (no SYSCALL, no long mode: SCE, LME, LMA #GP);
+         * NXE changes what bit 63 of PAE entries means, so cached translations go */
+        if (v & ~EFER_NXE) return false;
+        if ((v ^ c->msr_efer) & EFER_NXE) mmu_flush(c);
+        c->msr_efer = v;
         return true;
     case 0x2ff:
         /* type (0-7), FE (10), E (11) */
@@ -633,21 +653,6 @@ void exec_UD(Cpu *c, const Insn *in)
 void exec_UD2(Cpu *c, const Insn *in)
 {
     (void)in;
-    fault_ud(c);
-}
-
-void exec_WAIT(Cpu *c, const Insn *in)
-{
-    (void)in;
-    if ((c->cr[0] & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS)) cpu_fault(c, EXC_NM, EXC_NO_ERRCODE);
-}
-
-void exec_FPU(Cpu *c, const Insn *in)
-{
-    (void)in;
-    /* no x87 yet (CPUID does not advertise FPU): EM/TS give #NM as the OS expects for
-     * lazy or emulated FPU, otherwise #UD */
-    if (c->cr[0] & (CR0_EM | CR0_TS)) cpu_fault(c, EXC_NM, EXC_NO_ERRCODE);
     fault_ud(c);
 }
 

@@ -14,16 +14,83 @@
 
 /* ---- physical ---- */
 
-uint32_t phys_read(Cpu *c, uint32_t pa, unsigned size)
+/* Little-endian load/store of 1, 2 or 4 bytes with a constant-size copy per case
+ * (a memcpy of variable size is a library call). */
+static inline uint32_t host_load(const uint8_t *p, unsigned size)
+{
+    switch (size) {
+    case 1: return *p;
+    case 2: {
+        uint16_t v;
+        memcpy(&v, p, 2);
+        return v;
+    }
+    case 4: {
+        uint32_t v;
+        memcpy(&v, p, 4);
+        return v;
+    }
+    default: {
+        uint32_t v = 0;
+        memcpy(&v, p, size);
+        return v;
+    }
+    }
+}
+
+static inline void host_store(uint8_t *p, uint32_t v, unsigned size)
+{
+    switch (size) {
+    case 1: *p = (uint8_t)v; return;
+    case 2: {
+        uint16_t h = (uint16_t)v;
+        memcpy(p, &h, 2);
+        return;
+    }
+    case 4: memcpy(p, &v, 4); return;
+    default: memcpy(p, &v, size); return;
+    }
+}
+
+static uint32_t phys_read_slow(Cpu *c, uint32_t pa, unsigned size);
+static void phys_write_slow(Cpu *c, uint32_t pa, uint32_t v, unsigned size);
+
+/* RAM/ROM inside one page inline; MMIO and page-crossing accesses out of line. */
+static inline __attribute__((always_inline)) uint32_t phys_read_inl(Cpu *c, uint32_t pa,
+                                                                    unsigned size)
+{
+    pa &= c->a20_mask;
+    const uint8_t *p = c->mem->rd[pa >> PAGE_SHIFT];
+    if (__builtin_expect(p && (pa & PAGE_MASK) + size <= PAGE_SIZE, 1))
+        return host_load(p + (pa & PAGE_MASK), size);
+    return phys_read_slow(c, pa, size);
+}
+
+static inline __attribute__((always_inline)) void phys_write_inl(Cpu *c, uint32_t pa,
+                                                                 uint32_t v, unsigned size)
+{
+    pa &= c->a20_mask;
+    uint8_t *p = c->mem->wr[pa >> PAGE_SHIFT];
+    if (__builtin_expect(p && (pa & PAGE_MASK) + size <= PAGE_SIZE, 1)) {
+        host_store(p + (pa & PAGE_MASK), v, size);
+        return;
+    }
+    phys_write_slow(c, pa, v, size);
+}
+
+uint32_t phys_read(Cpu *c, uint32_t pa, unsigned size) { return phys_read_inl(c, pa, size); }
+
+void phys_write(Cpu *c, uint32_t pa, uint32_t v, unsigned size)
+{
+    phys_write_inl(c, pa, v, size);
+}
+
+static uint32_t phys_read_slow(Cpu *c, uint32_t pa, unsigned size)
 {
     pa &= c->a20_mask;
     if ((pa & PAGE_MASK) + size <= PAGE_SIZE) {
         const uint8_t *p = physmem_rd_ptr(c->mem, pa);
-        if (p) {
-            uint32_t v = 0;
-            memcpy(&v, p, size);
-            return v;
-        }
+        if (p) return host_load(p, size);
         if (c->bus.mmio_read) return c->bus.mmio_read(c->bus.opaque, pa, size);
         return size_mask(size);
     }
@@ -33,13 +100,13 @@ uint32_t phys_read(Cpu *c, uint32_t pa, unsigned size)
     return v;
 }
 
-void phys_write(Cpu *c, uint32_t pa, uint32_t v, unsigned size)
+static void phys_write_slow(Cpu *c, uint32_t pa, uint32_t v, unsigned size)
 {
     pa &= c->a20_mask;
     if ((pa & PAGE_MASK) + size <= PAGE_SIZE) {
         uint8_t *p = physmem_wr_ptr(c->mem, pa);
         if (p) {
-            memcpy(p, &v, size);
+            host_store(p, v, size);
             return;
         }
         if (physmem_rd_ptr(c->mem, pa)) return; /* ROM: writes are dropped */
@@ -51,11 +118,12 @@ void phys_write(Cpu *c, uint32_t pa, uint32_t v, unsigned size)
 
 /* ---- linear ---- */
 
-static uint32_t lin_read(Cpu *c, uint32_t lin, unsigned size, bool sys, int acc)
+static inline __attribute__((always_inline)) uint32_t lin_read(Cpu *c, uint32_t lin,
+                                                               unsigned size, bool sys, int acc)
 {
-    if (!(c->cr[0] & CR0_PG)) return phys_read(c, lin, size);
+    if (!(c->cr[0] & CR0_PG)) return phys_read_inl(c, lin, size);
     unsigned first = PAGE_SIZE - (lin & PAGE_MASK);
-    if (first >= size) return phys_read(c, mmu_translate(c, lin, acc, sys), size);
+    if (first >= size) return phys_read_inl(c, mmu_translate(c, lin, acc, sys), size);
     uint32_t pa0 = mmu_translate(c, lin, acc, sys);
     uint32_t pa1 = mmu_translate(c, lin + first, acc, sys);
     uint32_t v = 0;
@@ -64,15 +132,16 @@ static uint32_t lin_read(Cpu *c, uint32_t lin, unsigned size, bool sys, int acc)
     return v;
 }
 
-static void lin_write(Cpu *c, uint32_t lin, uint32_t v, unsigned size, bool sys)
+static inline __attribute__((always_inline)) void lin_write(Cpu *c, uint32_t lin, uint32_t v,
+                                                            unsigned size, bool sys)
 {
     if (!(c->cr[0] & CR0_PG)) {
-        phys_write(c, lin, v, size);
+        phys_write_inl(c, lin, v, size);
         return;
     }
     unsigned first = PAGE_SIZE - (lin & PAGE_MASK);
     if (first >= size) {
-        phys_write(c, mmu_translate(c, lin, MMU_WRITE, sys), v, size);
+        phys_write_inl(c, mmu_translate(c, lin, MMU_WRITE, sys), v, size);
         return;
     }
     uint32_t pa0 = mmu_translate(c, lin, MMU_WRITE, sys);
@@ -92,7 +161,8 @@ void lin_write32(Cpu *c, uint32_t lin, uint32_t v, bool sys) { lin_write(c, lin,
 
 /* Checks [off, off+size) against segment `seg` for a read (write=false) or write;
  * returns the linear address. Faults #SS(0) for SS, #GP(0) otherwise. */
-static uint32_t seg_check(Cpu *c, int seg, uint32_t off, unsigned size, bool write)
+static inline __attribute__((always_inline)) uint32_t seg_check(Cpu *c, int seg, uint32_t off,
+                                                                unsigned size, bool write)
 {
     const SegCache *s = &c->seg[seg];
     int vec = seg == SEG_SS ? EXC_SS : EXC_GP;
@@ -115,16 +185,51 @@ static uint32_t seg_check(Cpu *c, int seg, uint32_t off, unsigned size, bool wri
     return s->base + off;
 }
 
-uint32_t mem_read(Cpu *c, int seg, uint32_t off, unsigned size)
+static inline __attribute__((always_inline)) uint32_t mem_read_inl(Cpu *c, int seg,
+                                                                   uint32_t off, unsigned size)
 {
     uint32_t lin = seg_check(c, seg, off, size, false);
     return lin_read(c, lin, size, false, MMU_READ);
 }
 
-void mem_write(Cpu *c, int seg, uint32_t off, uint32_t v, unsigned size)
+static inline __attribute__((always_inline)) void mem_write_inl(Cpu *c, int seg, uint32_t off,
+                                                                uint32_t v, unsigned size)
 {
     uint32_t lin = seg_check(c, seg, off, size, true);
     lin_write(c, lin, v, size, false);
+}
+
+static __attribute__((noinline)) uint32_t mem_read_any(Cpu *c, int seg, uint32_t off,
+                                                       unsigned size)
+{
+    return mem_read_inl(c, seg, off, size);
+}
+
+static __attribute__((noinline)) void mem_write_any(Cpu *c, int seg, uint32_t off, uint32_t v,
+                                                    unsigned size)
+{
+    mem_write_inl(c, seg, off, v, size);
+}
+
+/* One copy of the access path per common size, so that every size test folds away. */
+uint32_t mem_read(Cpu *c, int seg, uint32_t off, unsigned size)
+{
+    switch (size) {
+    case 1: return mem_read_inl(c, seg, off, 1);
+    case 2: return mem_read_inl(c, seg, off, 2);
+    case 4: return mem_read_inl(c, seg, off, 4);
+    default: return mem_read_any(c, seg, off, size);
+    }
+}
+
+void mem_write(Cpu *c, int seg, uint32_t off, uint32_t v, unsigned size)
+{
+    switch (size) {
+    case 1: mem_write_inl(c, seg, off, v, 1); return;
+    case 2: mem_write_inl(c, seg, off, v, 2); return;
+    case 4: mem_write_inl(c, seg, off, v, 4); return;
+    default: mem_write_any(c, seg, off, v, size); return;
+    }
 }
 
 void mem_check_write(Cpu *c, int seg, uint32_t off, unsigned size)
@@ -136,12 +241,12 @@ void mem_check_write(Cpu *c, int seg, uint32_t off, unsigned size)
     }
 }
 
-uint8_t mem_read8(Cpu *c, int seg, uint32_t off) { return mem_read(c, seg, off, 1); }
-uint16_t mem_read16(Cpu *c, int seg, uint32_t off) { return mem_read(c, seg, off, 2); }
-uint32_t mem_read32(Cpu *c, int seg, uint32_t off) { return mem_read(c, seg, off, 4); }
-void mem_write8(Cpu *c, int seg, uint32_t off, uint8_t v) { mem_write(c, seg, off, v, 1); }
-void mem_write16(Cpu *c, int seg, uint32_t off, uint16_t v) { mem_write(c, seg, off, v, 2); }
-void mem_write32(Cpu *c, int seg, uint32_t off, uint32_t v) { mem_write(c, seg, off, v, 4); }
+uint8_t mem_read8(Cpu *c, int seg, uint32_t off) { return mem_read_inl(c, seg, off, 1); }
+uint16_t mem_read16(Cpu *c, int seg, uint32_t off) { return mem_read_inl(c, seg, off, 2); }
+uint32_t mem_read32(Cpu *c, int seg, uint32_t off) { return mem_read_inl(c, seg, off, 4); }
+void mem_write8(Cpu *c, int seg, uint32_t off, uint8_t v) { mem_write_inl(c, seg, off, v, 1); }
+void mem_write16(Cpu *c, int seg, uint32_t off, uint16_t v) { mem_write_inl(c, seg, off, v, 2); }
+void mem_write32(Cpu *c, int seg, uint32_t off, uint32_t v) { mem_write_inl(c, seg, off, v, 4); }
 
 /* ---- instruction fetch ---- */
 

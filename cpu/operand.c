@@ -36,6 +36,10 @@ uint32_t opnd_ea(const Cpu *c, const Insn *in)
 uint32_t opnd_read(Cpu *c, const Insn *in, int n)
 {
     const Operand *o = &in->op[n];
+    /* registers and memory first: they are most operands */
+    if (__builtin_expect(o->kind == OPK_REG, 1)) return reg_read(c, o->reg, o->size);
+    if (o->kind == OPK_MEM)
+        return mem_read(c, in->seg, opnd_ea(c, in), o->size > 4 ? 4 : o->size);
     switch (o->kind) {
     case OPK_REG: return reg_read(c, o->reg, o->size);
     case OPK_MEM: return mem_read(c, in->seg, opnd_ea(c, in), o->size > 4 ? 4 : o->size);

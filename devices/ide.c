@@ -32,6 +32,7 @@
 #define DH_DEV 0x10
 
 #define MAX_MULT 16
+#define ATAPI_BLOCK 2048
 #define IDE_MAX_CHS_CYL 16383
 
 _Static_assert(offsetof(Ide, ch) == 0, "the primary channel's ops reach the Ide through ch[0]");
@@ -53,10 +54,26 @@ static void irq_raise_pending(IdeChannel *c)
     irq_update(c);
 }
 
+/* A drive answers on the bus if it has an image or is an ATAPI drive (maybe empty). */
+static bool drive_present(const IdeDrive *d)
+{
+    return d->blk || d->atapi;
+}
+
 static bool channel_empty(const IdeChannel *c)
 {
-    return !c->drive[0].blk && !c->drive[1].blk;
+    return !drive_present(&c->drive[0]) && !drive_present(&c->drive[1]);
 }
+
+/* Status of an idle, ready drive: bit 4 is DSC on ATA disks but SERV on packet
+ * devices, where it stays clear (no overlapped commands). */
+static uint8_t ready_status(const IdeDrive *d)
+{
+    return d->atapi ? ST_DRDY : ST_READY;
+}
+
+static void atapi_drq_done(IdeChannel *c, IdeDrive *d);
+static void atapi_packet(IdeChannel *c, IdeDrive *d);
 
 /* ---- addresses ---- */
 
@@ -130,7 +147,7 @@ static void cmd_done(IdeChannel *c, IdeDrive *d)
     d->pio_kind = IDE_PIO_NONE;
     d->data_pos = d->data_end = 0;
     d->error = 0;
-    d->status = ST_READY;
+    d->status = ready_status(d);
     irq_raise_pending(c);
 }
 
@@ -139,7 +156,7 @@ static void cmd_error(IdeChannel *c, IdeDrive *d, uint8_t error)
     d->pio_kind = IDE_PIO_NONE;
     d->data_pos = d->data_end = 0;
     d->error = error;
-    d->status = ST_READY | ST_ERR;
+    d->status = ready_status(d) | ST_ERR;
     irq_raise_pending(c);
 }
 
@@ -161,7 +178,7 @@ static void pio_in_start(IdeChannel *c, IdeDrive *d, uint8_t kind, uint32_t len)
     d->data_pos = 0;
     d->data_end = len;
     d->error = 0;
-    d->status = ST_READY | ST_DRQ;
+    d->status = ready_status(d) | ST_DRQ;
     irq_raise_pending(c);
 }
 
@@ -299,9 +316,13 @@ static void cmd_verify(IdeChannel *c, IdeDrive *d, bool lba48)
 /* The guest drained the data-in buffer. */
 static void pio_in_done(IdeChannel *c, IdeDrive *d)
 {
+    if (d->pio_kind == IDE_PIO_IN_PACKET) {
+        atapi_drq_done(c, d);
+        return;
+    }
     if (d->pio_kind != IDE_PIO_IN_SECTORS) {
         d->pio_kind = IDE_PIO_NONE;
-        d->status = ST_READY;
+        d->status = ready_status(d);
         return;
     }
     uint32_t n = d->data_end / 512;
@@ -322,6 +343,10 @@ static void pio_in_done(IdeChannel *c, IdeDrive *d)
 /* The guest filled the data-out buffer. */
 static void pio_out_done(IdeChannel *c, IdeDrive *d)
 {
+    if (d->pio_kind == IDE_PIO_OUT_PACKET) {
+        atapi_packet(c, d);
+        return;
+    }
     if (d->pio_kind != IDE_PIO_OUT_SECTORS) {
         cmd_done(c, d); /* WRITE BUFFER */
         return;
@@ -381,20 +406,572 @@ static void cmd_init_params(IdeChannel *c, IdeDrive *d)
     cmd_done(c, d);
 }
 
+/* ---- ATAPI: IDENTIFY PACKET DEVICE, PACKET and the SCSI/MMC commands ---- */
+
+static void identify_packet_fill(IdeDrive *d)
+{
+    uint8_t *b = d->buf;
+    memset(b, 0, 512);
+    /* ATAPI, CD-ROM device type, removable, DRQ within 50 us of PACKET, 12-byte packets */
+    id_word(b, 0, 0x85c0);
+    id_string(b, 10, 10, d->serial);
+    id_string(b, 23, 4, "0.1.0");
+    id_string(b, 27, 20, d->model);
+    id_word(b, 49, (1 << 11) | (1 << 9));         /* IORDY, LBA; no DMA (bit 8) yet */
+    id_word(b, 50, 0x4000);
+    id_word(b, 51, 0x0200);                       /* PIO mode 2 timing */
+    id_word(b, 53, 0x0002);                       /* words 64-70 valid */
+    id_word(b, 64, 0x0003);                       /* PIO modes 3 and 4 */
+    id_word(b, 65, 120);
+    id_word(b, 66, 120);
+    id_word(b, 67, 120);
+    id_word(b, 68, 120);
+    id_word(b, 80, 0x007e);                       /* ATA/ATAPI-1 .. 6 */
+    id_word(b, 82, 0x0210);                       /* DEVICE RESET, PACKET feature set */
+    id_word(b, 83, 0x4000);
+    id_word(b, 84, 0x4000);
+    id_word(b, 85, 0x0210);
+    id_word(b, 87, 0x4000);
+    b[510] = 0xa5;
+    uint8_t sum = 0;
+    for (unsigned i = 0; i < 511; i++) sum = (uint8_t)(sum + b[i]);
+    b[511] = (uint8_t)-sum;
+}
+
+/* interrupt reason (the sector count register during PACKET) */
+#define IR_COD 0x01
+#define IR_IO 0x02
+
+/* sense keys */
+#define SK_NOT_READY 0x02
+#define SK_MEDIUM_ERROR 0x03
+#define SK_ILLEGAL_REQUEST 0x05
+#define SK_UNIT_ATTENTION 0x06
+
+/* the largest CD: 80 minutes of 75 blocks a second; bigger images are DVDs */
+#define CD_MAX_BLOCKS (80u * 60 * 75)
+
+static void put_be16(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+    put_be16(p, v >> 16);
+    put_be16(p + 2, v);
+}
+
+static uint32_t be16(const uint8_t *p) { return (uint32_t)p[0] << 8 | p[1]; }
+static uint32_t be32(const uint8_t *p) { return be16(p) << 16 | be16(p + 2); }
+
+static uint32_t atapi_blocks(const IdeDrive *d)
+{
+    uint64_t n = d->blk ? d->blk->size / ATAPI_BLOCK : 0;
+    return n > 0xffffffffu ? 0xffffffffu : (uint32_t)n;
+}
+
+/* The command completed: status phase (IO and CoD both set). */
+static void atapi_ok(IdeChannel *c, IdeDrive *d)
+{
+    d->pio_kind = IDE_PIO_NONE;
+    d->data_pos = d->data_end = 0;
+    d->atapi_left = 0;
+    d->nsector = IR_IO | IR_COD;
+    d->error = 0;
+    d->status = ST_DRDY;
+    irq_raise_pending(c);
+}
+
+/* CHECK CONDITION: the sense key goes to error bits 7-4, the rest to REQUEST SENSE. */
+static void atapi_check(IdeChannel *c, IdeDrive *d, uint8_t key, uint8_t asc, uint8_t ascq)
+{
+    d->sense_key = key;
+    d->asc = asc;
+    d->ascq = ascq;
+    d->pio_kind = IDE_PIO_NONE;
+    d->data_pos = d->data_end = 0;
+    d->atapi_left = 0;
+    d->xfer_remaining = 0;
+    d->nsector = IR_IO | IR_COD;
+    d->error = (uint8_t)(key << 4);
+    d->status = ST_DRDY | ST_ERR;
+    irq_raise_pending(c);
+}
+
+static void atapi_invalid_field(IdeChannel *c, IdeDrive *d)
+{
+    atapi_check(c, d, SK_ILLEGAL_REQUEST, 0x24, 0x00);
+}
+
+/* Offer the next DRQ block of the data-in phase: at most the byte count limit (even
+ * when more follows), refilling buf from the medium for reads. */
+static void atapi_next_drq(IdeChannel *c, IdeDrive *d)
+{
+    uint32_t limit = d->byte_limit ? d->byte_limit : 0xfffe; /* 0 would never move data */
+    uint32_t n = d->atapi_left > limit ? limit & ~1u : (uint32_t)d->atapi_left;
+    if (!n) n = 2;
+    uint32_t start = d->data_end;
+    if (start + n > d->atapi_fill) {
+        /* keep what is left of buf at its start and read whole blocks behind it */
+        uint32_t keep = d->atapi_fill > start ? d->atapi_fill - start : 0;
+        memmove(d->buf, d->buf + start, keep);
+        start = 0;
+        d->atapi_fill = keep;
+        uint32_t room = (uint32_t)(sizeof d->buf - keep) / ATAPI_BLOCK;
+        uint32_t k = d->xfer_remaining < room ? d->xfer_remaining : room;
+        if (k && (!d->blk || blk_read(d->blk, d->xfer_lba * ATAPI_BLOCK, d->buf + keep,
+                                      (size_t)k * ATAPI_BLOCK) < 0)) {
+            atapi_check(c, d, SK_MEDIUM_ERROR, 0x11, 0x00); /* unrecovered read error */
+            return;
+        }
+        d->xfer_lba += k;
+        d->xfer_remaining -= k;
+        d->atapi_fill += k * ATAPI_BLOCK;
+        if (n > d->atapi_fill) n = d->atapi_fill; /* cannot happen: n <= 64 KiB */
+    }
+    d->data_pos = start;
+    d->data_end = start + n;
+    d->atapi_left -= n;
+    d->lcyl = (uint8_t)n;
+    d->hcyl = (uint8_t)(n >> 8);
+    d->nsector = IR_IO;
+    d->pio_kind = IDE_PIO_IN_PACKET;
+    d->error = 0;
+    d->status = ST_DRDY | ST_DRQ;
+    irq_raise_pending(c);
+}
+
+static void atapi_drq_done(IdeChannel *c, IdeDrive *d)
+{
+    if (d->atapi_left) atapi_next_drq(c, d);
+    else atapi_ok(c, d);
+}
+
+/* Send the first `len` bytes of buf, cut to the allocation length. */
+static void atapi_reply(IdeChannel *c, IdeDrive *d, uint32_t len, uint32_t alloc)
+{
+    uint32_t n = len < alloc ? len : alloc;
+    d->atapi_fill = n;
+    d->atapi_left = n;
+    d->xfer_remaining = 0;
+    d->data_pos = d->data_end = 0;
+    if (n) atapi_next_drq(c, d);
+    else atapi_ok(c, d);
+}
+
+/* Commands that need a disc fail with NOT READY / MEDIUM NOT PRESENT without one. */
+static bool atapi_medium(IdeChannel *c, IdeDrive *d)
+{
+    if (d->blk) return true;
+    atapi_check(c, d, SK_NOT_READY, 0x3a, 0x00);
+    return false;
+}
+
+static void atapi_read(IdeChannel *c, IdeDrive *d, uint32_t lba, uint32_t count)
+{
+    if (!atapi_medium(c, d)) return;
+    uint32_t blocks = atapi_blocks(d);
+    if (lba > blocks || count > blocks - lba) {
+        atapi_check(c, d, SK_ILLEGAL_REQUEST, 0x21, 0x00); /* LBA out of range */
+        return;
+    }
+    d->xfer_lba = lba;
+    d->xfer_remaining = count;
+    d->atapi_left = (uint64_t)count * ATAPI_BLOCK;
+    d->atapi_fill = 0;
+    d->data_pos = d->data_end = 0;
+    if (count) atapi_next_drq(c, d);
+    else atapi_ok(c, d);
+}
+
+/* A TOC address: an LBA, or minute/second/frame counted from the 2-second pregap. */
+static void toc_addr(uint8_t *p, uint32_t lba, bool msf)
+{
+    if (!msf) {
+        put_be32(p, lba);
+        return;
+    }
+    uint32_t f = lba + 150;
+    p[0] = 0;
+    p[1] = (uint8_t)(f / (75 * 60));
+    p[2] = (uint8_t)(f / 75 % 60);
+    p[3] = (uint8_t)(f % 75);
+}
+
+/* READ TOC/PMA/ATIP: one data track and the lead-out, one session. */
+static void atapi_read_toc(IdeChannel *c, IdeDrive *d, const uint8_t *p)
+{
+    if (!atapi_medium(c, d)) return;
+    bool msf = p[1] & 0x02;
+    unsigned format = p[2] & 0x0f;
+    if (!format) format = p[9] >> 6; /* SFF-8020i put the format in the control byte */
+    uint8_t *b = d->buf;
+    uint32_t len;
+    memset(b, 0, 64);
+    if (format == 0) {
+        unsigned track = p[6];
+        len = 4;
+        if (track > 1 && track != 0xaa) {
+            atapi_invalid_field(c, d);
+            return;
+        }
+        if (track <= 1) {
+            b[len + 1] = 0x14; /* ADR 1 (position), control 4: data track */
+            b[len + 2] = 1;
+            toc_addr(b + len + 4, 0, msf);
+            len += 8;
+        }
+        b[len + 1] = 0x14;
+        b[len + 2] = 0xaa; /* lead-out */
+        toc_addr(b + len + 4, atapi_blocks(d), msf);
+        len += 8;
+    } else if (format == 1) {
+        len = 12; /* first session: its first track starts at 0 */
+        b[5] = 0x14;
+        b[6] = 1;
+        toc_addr(b + 8, 0, msf);
+    } else {
+        atapi_invalid_field(c, d);
+        return;
+    }
+    put_be16(b, len - 2);
+    b[2] = 1; /* first track or session */
+    b[3] = 1; /* last */
+    atapi_reply(c, d, len, be16(p + 7));
+}
+
+/* One mode page (current, default or changeable values) at b, returning its length. */
+static uint32_t mode_page(const IdeDrive *d, unsigned page, bool changeable, uint8_t *b)
+{
+    if (page == 0x01) { /* read error recovery */
+        memset(b, 0, 12);
+        b[0] = 0x01;
+        b[1] = 10;
+        if (!changeable) b[3] = 5; /* read retry count */
+        return 12;
+    }
+    /* 0x2a: CD/DVD capabilities and mechanical status */
+    memset(b, 0, 22);
+    b[0] = 0x2a;
+    b[1] = 20;
+    if (changeable) return 22;
+    b[2] = 0x0b; /* reads CD-R, CD-RW, DVD-ROM */
+    b[4] = 0x70; /* mode 2 form 1 and 2, multi-session */
+    b[6] = 0x29 | (d->locked ? 0x02 : 0); /* tray, eject, lock (and its state) */
+    put_be16(b + 8, 2816);  /* maximum read speed, kB/s (16x CD) */
+    put_be16(b + 12, 512);  /* buffer size, KiB */
+    put_be16(b + 14, 2816); /* current read speed */
+    return 22;
+}
+
+static void atapi_mode_sense(IdeChannel *c, IdeDrive *d, const uint8_t *p, bool ten)
+{
+    unsigned pc = p[2] >> 6, page = p[2] & 0x3f;
+    uint32_t alloc = ten ? be16(p + 7) : p[4];
+    if (pc == 3) {
+        atapi_check(c, d, SK_ILLEGAL_REQUEST, 0x39, 0x00); /* saving not supported */
+        return;
+    }
+    if (page != 0x01 && page != 0x2a && page != 0x3f) {
+        atapi_invalid_field(c, d);
+        return;
+    }
+    uint8_t *b = d->buf;
+    uint32_t len = ten ? 8 : 4;
+    memset(b, 0, len);
+    if (page == 0x01 || page == 0x3f) len += mode_page(d, 0x01, pc == 1, b + len);
+    if (page == 0x2a || page == 0x3f) len += mode_page(d, 0x2a, pc == 1, b + len);
+    /* header: mode data length, medium type (CD-ROM data, or none), no block descriptors */
+    uint8_t medium = d->blk ? 0x01 : 0x70;
+    if (ten) {
+        put_be16(b, len - 2);
+        b[2] = medium;
+    } else {
+        b[0] = (uint8_t)(len - 1);
+        b[1] = medium;
+    }
+    atapi_reply(c, d, len, alloc);
+}
+
+/* RT 0 and 1: features from `first` on (all are current here); RT 2: that one. */
+static bool feature_wanted(unsigned rt, unsigned first, unsigned code)
+{
+    return rt == 2 ? code == first : code >= first;
+}
+
+/* GET CONFIGURATION: the profile list, core and removable medium features. */
+static void atapi_get_configuration(IdeChannel *c, IdeDrive *d, const uint8_t *p)
+{
+    unsigned rt = p[1] & 0x03, first = be16(p + 2);
+    if (rt == 3) {
+        atapi_invalid_field(c, d);
+        return;
+    }
+    bool dvd = atapi_blocks(d) > CD_MAX_BLOCKS;
+    uint16_t current = !d->blk ? 0 : dvd ? 0x0010 : 0x0008;
+    uint8_t *b = d->buf;
+    memset(b, 0, 64);
+    uint32_t len = 8;
+    put_be16(b + 6, current);
+    /* feature 0: profile list (always current) */
+    if (feature_wanted(rt, first, 0)) {
+        b[len + 2] = 0x03; /* persistent, current */
+        b[len + 3] = 8;
+        put_be16(b + len + 4, 0x0010);
+        b[len + 6] = current == 0x0010;
+        put_be16(b + len + 8, 0x0008);
+        b[len + 10] = current == 0x0008;
+        len += 12;
+    }
+    /* feature 1: core, ATAPI interface */
+    if (feature_wanted(rt, first, 1)) {
+        put_be16(b + len, 0x0001);
+        b[len + 2] = 0x03;
+        b[len + 3] = 4;
+        put_be32(b + len + 4, 2);
+        len += 8;
+    }
+    /* feature 3: removable medium, tray with eject and lock */
+    if (feature_wanted(rt, first, 3)) {
+        put_be16(b + len, 0x0003);
+        b[len + 2] = 0x03;
+        b[len + 3] = 4;
+        b[len + 4] = 0x29 | (d->locked ? 0x04 : 0);
+        len += 8;
+    }
+    put_be32(b, len - 4);
+    atapi_reply(c, d, len, be16(p + 7));
+}
+
+/* GET EVENT STATUS NOTIFICATION, polled only, media class. */
+static void atapi_event_status(IdeChannel *c, IdeDrive *d, const uint8_t *p)
+{
+    if (!(p[1] & 0x01)) { /* asynchronous notification is not offered */
+        atapi_invalid_field(c, d);
+        return;
+    }
+    uint8_t *b = d->buf;
+    memset(b, 0, 8);
+    uint32_t len = 4;
+    b[3] = 0x10; /* supported classes: media */
+    if (p[4] & 0x10) {
+        b[2] = 0x04; /* media class */
+        b[4] = d->media_event ? 0x02 : 0x00; /* NewMedia once, then no change */
+        b[5] = d->blk ? 0x02 : 0x00;         /* media present, tray closed */
+        d->media_event = false;
+        len = 8;
+    } else {
+        b[2] = 0x80; /* no event available for the requested classes */
+    }
+    put_be16(b, len - 2);
+    atapi_reply(c, d, len, be16(p + 7));
+}
+
+static void atapi_disc_info(IdeChannel *c, IdeDrive *d, const uint8_t *p)
+{
+    if (!atapi_medium(c, d)) return;
+    if (p[1] & 0x07) {
+        atapi_invalid_field(c, d);
+        return;
+    }
+    uint8_t *b = d->buf;
+    memset(b, 0, 34);
+    put_be16(b, 32);
+    b[2] = 0x0e; /* last session complete, disc complete, not erasable */
+    b[3] = 1;    /* first track */
+    b[4] = 1;    /* sessions */
+    b[5] = 1;    /* first track of the last session */
+    b[6] = 1;    /* last track of the last session */
+    memset(b + 16, 0xff, 8); /* no lead-in / lead-out start times: a pressed disc */
+    atapi_reply(c, d, 34, be16(p + 7));
+}
+
+/* READ TRACK INFORMATION: the one complete data track, by LBA, track or session. */
+static void atapi_track_info(IdeChannel *c, IdeDrive *d, const uint8_t *p)
+{
+    if (!atapi_medium(c, d)) return;
+    uint32_t addr = be32(p + 2), blocks = atapi_blocks(d);
+    unsigned type = p[1] & 0x03;
+    if ((type == 0 && addr >= blocks) || (type != 0 && addr != 1)) {
+        atapi_invalid_field(c, d);
+        return;
+    }
+    uint8_t *b = d->buf;
+    memset(b, 0, 36);
+    put_be16(b, 34);
+    b[2] = 1;    /* track */
+    b[3] = 1;    /* session */
+    b[5] = 0x04; /* data track, recorded uninterrupted */
+    b[6] = 0x01; /* mode 1 */
+    put_be32(b + 24, blocks); /* track size; starts at 0 */
+    atapi_reply(c, d, 36, be16(p + 7));
+}
+
+static void atapi_inquiry(IdeChannel *c, IdeDrive *d, const uint8_t *p)
+{
+    uint8_t *b = d->buf;
+    uint32_t alloc = be16(p + 3), len;
+    if (p[1] & 0x01) { /* vital product data: the page list and the serial number */
+        memset(b, 0, 64);
+        b[0] = 0x05;
+        b[1] = p[2];
+        if (p[2] == 0x00) {
+            b[3] = 2;
+            b[5] = 0x80;
+            len = 6;
+        } else if (p[2] == 0x80) {
+            size_t n = strlen(d->serial);
+            b[3] = (uint8_t)n;
+            memcpy(b + 4, d->serial, n);
+            len = 4 + (uint32_t)n;
+        } else {
+            atapi_invalid_field(c, d);
+            return;
+        }
+    } else {
+        memset(b, ' ', 36);
+        b[0] = 0x05; /* CD/DVD device */
+        b[1] = 0x80; /* removable */
+        b[2] = 0x05; /* SPC-3 */
+        b[3] = 0x02; /* response data format */
+        b[4] = 31;   /* additional length */
+        b[5] = b[6] = b[7] = 0;
+        memcpy(b + 8, "DBT86", 5);
+        memcpy(b + 16, "DVD-ROM", 7);
+        memcpy(b + 32, "0.1", 3);
+        len = 36;
+    }
+    atapi_reply(c, d, len, alloc);
+}
+
+static void atapi_request_sense(IdeChannel *c, IdeDrive *d, const uint8_t *p)
+{
+    /* the last command's own error first; else a pending unit attention */
+    if (d->unit_attention && !d->sense_key) {
+        d->unit_attention = false;
+        d->sense_key = SK_UNIT_ATTENTION;
+        d->asc = 0x28;
+        d->ascq = 0x00;
+    }
+    uint8_t *b = d->buf;
+    memset(b, 0, 18);
+    b[0] = 0x70; /* current error, fixed format */
+    b[2] = d->sense_key;
+    b[7] = 10;
+    b[12] = d->asc;
+    b[13] = d->ascq;
+    d->sense_key = d->asc = d->ascq = 0; /* reported: cleared */
+    atapi_reply(c, d, 18, p[4]);
+}
+
+/* The 12-byte packet arrived through the data port. */
+static void atapi_packet(IdeChannel *c, IdeDrive *d)
+{
+    memcpy(d->packet, d->buf, sizeof d->packet);
+    const uint8_t *p = d->packet;
+    uint8_t op = p[0];
+    if (op == 0x03) {
+        atapi_request_sense(c, d, p);
+        return;
+    }
+    d->sense_key = d->asc = d->ascq = 0;
+    /* a pending unit attention fails the next command, except those MMC exempts */
+    if (d->unit_attention && op != 0x12 && op != 0x46 && op != 0x4a) {
+        d->unit_attention = false;
+        atapi_check(c, d, SK_UNIT_ATTENTION, 0x28, 0x00);
+        return;
+    }
+    uint8_t *b = d->buf;
+    switch (op) {
+    case 0x00: /* TEST UNIT READY */
+        if (atapi_medium(c, d)) atapi_ok(c, d);
+        break;
+    case 0x12: atapi_inquiry(c, d, p); break;
+    case 0x25: /* READ CAPACITY: the last block and the block size */
+        if (!atapi_medium(c, d)) break;
+        put_be32(b, atapi_blocks(d) ? atapi_blocks(d) - 1 : 0);
+        put_be32(b + 4, ATAPI_BLOCK);
+        atapi_reply(c, d, 8, 8);
+        break;
+    case 0x28: atapi_read(c, d, be32(p + 2), be16(p + 7)); break;  /* READ(10) */
+    case 0xa8: atapi_read(c, d, be32(p + 2), be32(p + 6)); break;  /* READ(12) */
+    case 0x2b: /* SEEK(10) */
+        if (!atapi_medium(c, d)) break;
+        if (be32(p + 2) >= atapi_blocks(d)) atapi_check(c, d, SK_ILLEGAL_REQUEST, 0x21, 0x00);
+        else atapi_ok(c, d);
+        break;
+    case 0x43: atapi_read_toc(c, d, p); break;
+    case 0x1a: atapi_mode_sense(c, d, p, false); break;
+    case 0x5a: atapi_mode_sense(c, d, p, true); break;
+    case 0x46: atapi_get_configuration(c, d, p); break;
+    case 0x4a: atapi_event_status(c, d, p); break;
+    case 0x51: atapi_disc_info(c, d, p); break;
+    case 0x52: atapi_track_info(c, d, p); break;
+    case 0x1b: /* START STOP UNIT: the image stays in; ejecting a locked tray fails */
+        if ((p[4] & 0x03) == 0x02 && d->locked)
+            atapi_check(c, d, SK_ILLEGAL_REQUEST, 0x53, 0x02); /* removal prevented */
+        else
+            atapi_ok(c, d);
+        break;
+    case 0x1e: /* PREVENT ALLOW MEDIUM REMOVAL */
+        d->locked = p[4] & 0x01;
+        atapi_ok(c, d);
+        break;
+    case 0xbb: atapi_ok(c, d); break; /* SET CD SPEED: one speed here */
+    case 0xbd: /* MECHANISM STATUS: idle, tray closed, no changer */
+        memset(b, 0, 8);
+        atapi_reply(c, d, 8, be16(p + 8));
+        break;
+    default:
+        atapi_check(c, d, SK_ILLEGAL_REQUEST, 0x20, 0x00); /* invalid operation code */
+    }
+}
+
+/* ATA commands on a packet device. */
 static void cmd_atapi(IdeChannel *c, IdeDrive *d, uint8_t cmd)
 {
-    /* ATAPI packets come later: the drive shows its signature and aborts the rest.
-     * An ATAPI device answers IDENTIFY DEVICE with ABRT and its signature. */
-    if (cmd == 0x08) { /* DEVICE RESET: no interrupt */
+    switch (cmd) {
+    case 0x08: /* DEVICE RESET: signature, abandon the packet; no interrupt */
         drive_signature(d);
         d->pio_kind = IDE_PIO_NONE;
+        d->data_pos = d->data_end = 0;
+        d->atapi_left = 0;
         d->error = 0x01;
         d->status = 0;
         return;
+    case 0xa0: /* PACKET: ask for the command bytes (CoD, no interrupt) */
+        if (d->feature & 0x01) { /* DMA: not offered in IDENTIFY PACKET DEVICE */
+            cmd_error(c, d, ER_ABRT);
+            return;
+        }
+        d->byte_limit = (uint16_t)(d->hcyl << 8 | d->lcyl);
+        d->pio_kind = IDE_PIO_OUT_PACKET;
+        d->data_pos = 0;
+        d->data_end = sizeof d->packet;
+        d->nsector = IR_COD;
+        d->error = 0;
+        d->status = ST_DRDY | ST_DRQ;
+        return;
+    case 0xa1: /* IDENTIFY PACKET DEVICE */
+        identify_packet_fill(d);
+        pio_in_start(c, d, IDE_PIO_IN_BUFFER, 512);
+        return;
+    case 0xef: cmd_set_features(c, d); return;
+    case 0xe5: case 0x98: /* CHECK POWER MODE: active or idle */
+        cmd_done(c, d);
+        d->nsector = 0xff;
+        return;
+    case 0xe0: case 0xe1: case 0xe2: case 0xe3: case 0xe6: case 0xe7: /* power, flush */
+        cmd_done(c, d);
+        return;
+    default:
+        /* IDENTIFY DEVICE and the other ATA commands: ABRT, and the signature tells
+         * the host to use IDENTIFY PACKET DEVICE */
+        cmd_error(c, d, ER_ABRT);
+        if (cmd == 0xec) drive_signature(d);
     }
-    cmd_error(c, d, ER_ABRT);
-    d->status = ST_DRDY | ST_ERR; /* bit 4 is SERV on ATAPI devices, not DSC */
-    if (cmd == 0xec) drive_signature(d);
 }
 
 static void ide_command(IdeChannel *c, IdeDrive *d, uint8_t cmd)
@@ -465,7 +1042,7 @@ static void cmd_diagnostic(IdeChannel *c)
 {
     for (int u = 0; u < 2; u++) {
         IdeDrive *d = &c->drive[u];
-        if (!d->blk) continue;
+        if (!drive_present(d)) continue;
         d->command = 0x90;
         drive_signature(d);
         d->pio_kind = IDE_PIO_NONE;
@@ -484,8 +1061,9 @@ static uint32_t ones(unsigned size) { return size >= 4 ? 0xffffffffu : (1u << (8
 static uint32_t data_read(IdeChannel *c, unsigned size)
 {
     IdeDrive *d = &c->drive[c->cur];
-    if (!d->blk || !(d->status & ST_DRQ) ||
-        (d->pio_kind != IDE_PIO_IN_SECTORS && d->pio_kind != IDE_PIO_IN_BUFFER))
+    if (!drive_present(d) || !(d->status & ST_DRQ) ||
+        (d->pio_kind != IDE_PIO_IN_SECTORS && d->pio_kind != IDE_PIO_IN_BUFFER &&
+         d->pio_kind != IDE_PIO_IN_PACKET))
         return ones(size);
     uint32_t v = 0;
     for (unsigned i = 0; i < size; i++) {
@@ -499,8 +1077,9 @@ static uint32_t data_read(IdeChannel *c, unsigned size)
 static void data_write(IdeChannel *c, uint32_t value, unsigned size)
 {
     IdeDrive *d = &c->drive[c->cur];
-    if (!d->blk || !(d->status & ST_DRQ) ||
-        (d->pio_kind != IDE_PIO_OUT_SECTORS && d->pio_kind != IDE_PIO_OUT_BUFFER))
+    if (!drive_present(d) || !(d->status & ST_DRQ) ||
+        (d->pio_kind != IDE_PIO_OUT_SECTORS && d->pio_kind != IDE_PIO_OUT_BUFFER &&
+         d->pio_kind != IDE_PIO_OUT_PACKET))
         return;
     for (unsigned i = 0; i < size && d->data_pos < d->data_end; i++)
         d->buf[d->data_pos++] = (uint8_t)(value >> (8 * i));
@@ -513,7 +1092,7 @@ static uint8_t status_read(IdeChannel *c)
 {
     if (channel_empty(c)) return 0xff; /* floating bus */
     const IdeDrive *d = &c->drive[c->cur];
-    if (!d->blk) return 0; /* device 0 answers 00h for an absent device 1 */
+    if (!drive_present(d)) return 0; /* device 0 answers 00h for an absent device 1 */
     return d->status;
 }
 
@@ -521,7 +1100,7 @@ static uint8_t reg_read(IdeChannel *c, uint32_t reg)
 {
     if (channel_empty(c)) return 0xff;
     IdeDrive *d = &c->drive[c->cur];
-    if (!d->blk) {
+    if (!drive_present(d)) {
         /* nothing answers for an absent device 1; reading 00h everywhere (rather than
          * device 0's copies) makes firmware's 55h/AAh register probe fail quickly */
         if (reg == 7) {
@@ -557,7 +1136,7 @@ static void reg_write(IdeChannel *c, uint32_t reg, uint8_t v)
             return;
         }
         IdeDrive *d = &c->drive[c->cur];
-        if (d->blk) ide_command(c, d, v); /* an absent device ignores its commands */
+        if (drive_present(d)) ide_command(c, d, v); /* an absent device ignores it */
         return;
     }
     /* the task file is written into both devices; the previous byte becomes HOB */
@@ -614,13 +1193,13 @@ static void ctl_block_write(void *opaque, uint32_t off, uint32_t value, unsigned
             IdeDrive *d = &c->drive[u];
             d->pio_kind = IDE_PIO_NONE;
             d->data_pos = d->data_end = 0;
-            if (d->blk) d->status = ST_BSY;
+            if (drive_present(d)) d->status = ST_BSY;
         }
         c->irq_pending = false;
     } else if (!(v & DC_SRST) && (old & DC_SRST)) {
         for (int u = 0; u < 2; u++) {
             IdeDrive *d = &c->drive[u];
-            if (!d->blk) continue;
+            if (!drive_present(d)) continue;
             drive_signature(d);
             d->error = 0x01;
             d->status = d->atapi ? 0 : ST_READY;
@@ -689,8 +1268,15 @@ static void drive_reset_regs(IdeDrive *d)
     d->cur_heads = d->heads;
     d->cur_sectors = d->sectors;
     drive_signature(d);
-    d->error = d->blk ? 0x01 : 0;
+    d->error = drive_present(d) ? 0x01 : 0;
     d->status = d->blk && !d->atapi ? ST_READY : 0;
+    d->byte_limit = 0;
+    d->atapi_fill = 0;
+    d->atapi_left = 0;
+    d->sense_key = d->asc = d->ascq = 0;
+    d->locked = false;
+    /* a drive with a disc comes up reporting that the medium may have changed */
+    d->unit_attention = d->media_event = d->atapi && d->blk;
 }
 
 void ide_reset(void *opaque)
@@ -721,6 +1307,8 @@ static int ide_post_load(void *opaque)
             /* never trust a loaded transfer window beyond the buffer */
             if (d->data_end > sizeof d->buf) d->data_end = 0;
             if (d->data_pos > d->data_end) d->data_pos = d->data_end;
+            if (d->atapi_fill > sizeof d->buf || d->data_end > d->atapi_fill)
+                d->atapi_fill = d->data_end;
             if (d->xfer_block > 256) d->xfer_block = 1;
         }
     }
@@ -744,7 +1332,12 @@ static int ide_post_load(void *opaque)
     STATE_BOOL(Ide, ch[C].drive[U].lba48), STATE_U8(Ide, ch[C].drive[U].pio_kind),          \
     STATE_U16(Ide, ch[C].drive[U].xfer_block),                                              \
     STATE_U32(Ide, ch[C].drive[U].cur_cylinders), STATE_U32(Ide, ch[C].drive[U].cur_heads), \
-    STATE_U32(Ide, ch[C].drive[U].cur_sectors)
+    STATE_U32(Ide, ch[C].drive[U].cur_sectors),                                           \
+    STATE_U8_ARRAY(Ide, ch[C].drive[U].packet, 12), STATE_U16(Ide, ch[C].drive[U].byte_limit), \
+    STATE_U32(Ide, ch[C].drive[U].atapi_fill), STATE_U64(Ide, ch[C].drive[U].atapi_left),   \
+    STATE_U8(Ide, ch[C].drive[U].sense_key), STATE_U8(Ide, ch[C].drive[U].asc),             \
+    STATE_U8(Ide, ch[C].drive[U].ascq), STATE_BOOL(Ide, ch[C].drive[U].unit_attention),     \
+    STATE_BOOL(Ide, ch[C].drive[U].locked), STATE_BOOL(Ide, ch[C].drive[U].media_event)
 
 #define CHANNEL_STATE(C)                                                                    \
     STATE_U8(Ide, ch[C].cur), STATE_U8(Ide, ch[C].devctl), STATE_BOOL(Ide, ch[C].irq_pending), \
@@ -797,9 +1390,21 @@ void ide_init(Ide *s, Bus *bus, PciBus *pci, IrqLine irq14, IrqLine irq15)
     ide_reset(s);
 }
 
-void ide_attach(Ide *s, int channel, int unit, BlockDev *blk, bool cdrom)
+int ide_check_image(const BlockDev *blk, bool cdrom, char *err, size_t errlen)
 {
-    if (channel < 0 || channel > 1 || unit < 0 || unit > 1) return;
+    if (blk && cdrom && blk->size % ATAPI_BLOCK) {
+        if (err && errlen)
+            snprintf(err, errlen, "%s: a CD image must be a multiple of %d bytes (%llu bytes)",
+                     blk->path ? blk->path : "cdrom", ATAPI_BLOCK, (unsigned long long)blk->size);
+        return -1;
+    }
+    return 0;
+}
+
+int ide_attach(Ide *s, int channel, int unit, BlockDev *blk, bool cdrom)
+{
+    if (channel < 0 || channel > 1 || unit < 0 || unit > 1) return -1;
+    if (ide_check_image(blk, cdrom, NULL, 0) < 0) return -1;
     IdeDrive *d = &s->ch[channel].drive[unit];
     d->blk = blk;
     d->atapi = cdrom;
@@ -812,4 +1417,5 @@ void ide_attach(Ide *s, int channel, int unit, BlockDev *blk, bool cdrom)
     snprintf(d->serial, sizeof d->serial, "DBT86%015d", channel * 2 + unit + 1);
     snprintf(d->model, sizeof d->model, "%s", cdrom ? "DBT86 DVD-ROM" : "DBT86 HARDDISK");
     drive_reset_regs(d);
+    return 0;
 }

@@ -6,13 +6,15 @@
  * forms, READ VERIFY, SET FEATURES, INITIALIZE DEVICE PARAMETERS, FLUSH CACHE,
  * EXECUTE DEVICE DIAGNOSTIC, soft reset through the device control register.
  * Commands complete at once (BSY is never seen except while SRST is held). Bus-master
- * DMA registers exist in BAR4 but move no data yet; ATAPI drives only show their
- * signature and abort every command so far.
+ * DMA registers exist in BAR4 but move no data yet. ATAPI CD/DVD-ROM drives (PIO only)
+ * take SCSI/MMC packets through PACKET: the commands SeaBIOS and Linux's sr use, with
+ * fixed-format sense data, 2048-byte blocks and an empty drive when no image is given.
  */
 #ifndef DBT86_IDE_H
 #define DBT86_IDE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "devices/block/block.h"
@@ -21,8 +23,8 @@
 #include "devices/pci.h"
 
 typedef struct IdeDrive {
-    BlockDev *blk;          /* NULL: no drive */
-    bool atapi;             /* CD-ROM (ATAPI comes with the 32-bit PC issue) */
+    BlockDev *blk;          /* NULL: no drive, or an ATAPI drive without a medium */
+    bool atapi;             /* ATAPI CD/DVD-ROM drive (present even without a medium) */
     uint32_t cylinders, heads, sectors; /* CHS geometry for IDENTIFY and CHS commands */
     uint64_t nsectors;      /* capacity in 512-byte sectors */
     uint8_t feature, error, nsector, sector, lcyl, hcyl, select, status;
@@ -38,11 +40,20 @@ typedef struct IdeDrive {
     uint32_t cur_cylinders, cur_heads, cur_sectors; /* CHS translation in use (0x91) */
     uint8_t pio_kind;       /* IDE_PIO_*: what the data port is moving right now */
     uint16_t xfer_block;    /* sectors per DRQ block of the current command */
+    /* ATAPI: the packet, the data phase and the sense data of the last command */
+    uint8_t packet[12];
+    uint16_t byte_limit;    /* byte count limit (LBA mid/high when PACKET was written) */
+    uint32_t atapi_fill;    /* bytes of the reply or read data held in buf */
+    uint64_t atapi_left;    /* bytes of the data phase not yet offered in a DRQ block */
+    uint8_t sense_key, asc, ascq;
+    bool unit_attention;    /* 06/28/00 pending: reported once after power-on/reset */
+    bool locked;            /* PREVENT ALLOW MEDIUM REMOVAL */
+    bool media_event;       /* GET EVENT STATUS NOTIFICATION: report NewMedia once */
 } IdeDrive;
 
 /* IdeDrive.pio_kind */
 enum { IDE_PIO_NONE, IDE_PIO_IN_SECTORS, IDE_PIO_OUT_SECTORS, IDE_PIO_IN_BUFFER,
-       IDE_PIO_OUT_BUFFER };
+       IDE_PIO_OUT_BUFFER, IDE_PIO_OUT_PACKET, IDE_PIO_IN_PACKET };
 
 typedef struct IdeChannel {
     IdeDrive drive[2];
@@ -63,7 +74,12 @@ typedef struct Ide {
 
 void ide_init(Ide *d, Bus *bus, PciBus *pci, IrqLine irq14, IrqLine irq15);
 void ide_reset(void *d);
-/* Attach an image as drive `unit` (0 master, 1 slave) of `channel`. */
-void ide_attach(Ide *d, int channel, int unit, BlockDev *blk, bool cdrom);
+/* Attach an image as drive `unit` (0 master, 1 slave) of `channel`; with `cdrom` an
+ * ATAPI drive, whose `blk` may be NULL (an empty drive). Returns 0, or -1 and leaves
+ * the position empty when it does not exist or the image does not fit the drive (a CD
+ * image must be a whole number of 2048-byte blocks); ide_check_image says why. */
+int ide_attach(Ide *d, int channel, int unit, BlockDev *blk, bool cdrom);
+/* 0 if `blk` can back a drive of that kind, else -1 with a one-line message in err. */
+int ide_check_image(const BlockDev *blk, bool cdrom, char *err, size_t errlen);
 
 #endif

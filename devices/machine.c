@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bios/firmware.h"
+#include "bios/linuxboot.h" /* linuxboot */
 
 /* Below 1 MiB the ROM's last 128 KiB (or all of a smaller ROM) appear at the top. */
 static uint32_t isa_bios_size(const Machine *m)
@@ -258,6 +259,28 @@ static void machine_free(Machine *m)
     free(m);
 }
 
+/* Adds (ops, dev) to the device list once, if it has reset or state. */
+static void machine_add_device(Machine *m, const DeviceOps *ops, void *dev)
+{
+    if (!ops || (!ops->reset && !ops->state)) return;
+    for (unsigned i = 0; i < m->n_devices; i++)
+        if (m->devices[i].ops == ops && m->devices[i].dev == dev) return;
+    if (m->n_devices < MACHINE_MAX_DEVICES) m->devices[m->n_devices++] = (MachineDevice){ops, dev};
+}
+
+/* The device list is collected from the bus (every port and MMIO range), plus the
+ * devices that have no range of their own, so none can be forgotten at reset. */
+static void machine_collect_devices(Machine *m)
+{
+    for (unsigned i = 1; i < m->bus.n_io; i++)
+        machine_add_device(m, m->bus.io_ranges[i].ops, m->bus.io_ranges[i].dev);
+    for (unsigned i = 0; i < m->bus.n_mmio; i++)
+        machine_add_device(m, m->bus.mmio[i].ops, m->bus.mmio[i].dev);
+    machine_add_device(m, &i440fx_ops, &m->i440fx);
+    machine_add_device(m, &acpi_pm_device_ops, &m->acpi);
+    machine_add_device(m, &vga_device_ops, &m->vga);
+}
+
 Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
 {
     if (cfg->ram_mb < 2 || cfg->ram_mb > 3584) {
@@ -349,11 +372,18 @@ Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
     free(vgarom);
     fwcfg_init(&m->fwcfg, &m->bus, m->mem);
     machine_fill_fwcfg(m);
+    /* linuxboot */
+    if (linuxboot_setup(&m->fwcfg, m->ram_size, cfg->kernel, cfg->initrd, cfg->append, err,
+                        errlen) < 0) {
+        machine_free(m);
+        return NULL;
+    }
     debugcon_init(&m->debugcon, &m->bus, 0x402, cfg->debugcon);
     if (cfg->debug_exit)
         debugexit_init(&m->debugexit, &m->bus, cfg->debug_exit_iobase, cfg->debug_exit_iosize,
                        board_debug_exit, m);
 
+    machine_collect_devices(m);
     machine_map_memory(m);
     machine_fill_cmos(m);
     return m;
@@ -368,19 +398,8 @@ void machine_reset(Machine *m)
     cpu_reset(&m->cpu);
     cpu_set_a20(&m->cpu, true);
     cpu_set_intr(&m->cpu, false);
-    pic_reset(&m->pic);
-    pit_reset(&m->pit);
-    rtc_reset(&m->rtc);
-    uart_reset(&m->uart[0]);
-    uart_reset(&m->uart[1]);
-    kbc_reset(&m->kbc);
-    port92_reset(m);
-    pci_bus_ops.reset(&m->pci);
-    i440fx_reset(&m->i440fx);
-    ide_reset(&m->ide);
-    acpi_pm_reset(&m->acpi);
-    vga_reset(&m->vga);
-    fwcfg_reset(&m->fwcfg);
+    for (unsigned i = 0; i < m->n_devices; i++)
+        if (m->devices[i].ops->reset) m->devices[i].ops->reset(m->devices[i].dev);
     machine_map_memory(m);
     machine_fill_cmos(m);
 }

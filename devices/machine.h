@@ -80,7 +80,18 @@ typedef struct MachineConfig {
     uint64_t rtc_start;            /* wall-clock seconds at power-on (from the input layer) */
     uint32_t log_flags;            /* LOG_* for -d */
     void *log_file;                /* FILE* for -D */
+    const char *kernel;            /* -kernel bzImage (NULL: none) */ /* linuxboot */
+    const char *initrd;            /* -initrd FILE */ /* linuxboot */
+    const char *append;            /* -append "command line" */ /* linuxboot */
 } MachineConfig;
+
+#define MACHINE_MAX_DEVICES 48
+
+/* A device as the board knows it for reset and snapshots. */
+typedef struct MachineDevice {
+    const DeviceOps *ops; /* the table carrying reset/state/post_load */
+    void *dev;
+} MachineDevice;
 
 typedef struct Machine {
     MachineConfig cfg;
@@ -107,6 +118,8 @@ typedef struct Machine {
     DebugExit debugexit;
     BlockDev blk[MACHINE_MAX_DRIVES];
     uint8_t port92;                /* System Control Port A: bit 1 A20, bit 0 reset */
+    MachineDevice devices[MACHINE_MAX_DEVICES]; /* every device with reset or state */
+    unsigned n_devices;
     bool exit_requested;           /* a device ended the run */
     MachineExit exit;
     bool reset_requested;          /* reset at the next instruction boundary */

@@ -120,8 +120,9 @@ static void ch_sync(PitChannel *c, uint64_t now)
 {
     if (!c->pending || !c->running || !c->gate) return;
     if (ch_ticks(c, now) < c->pending_at) return;
-    c->load_time = ch_tick_time(c, c->pending_at);
-    c->elapsed_base = 0;
+    /* Rebase the tick count without moving load_time (modulo 2^64, the sum in ch_ticks
+     * stays exact), so the new cycles keep the old ones' nanosecond rounding. */
+    c->elapsed_base -= c->pending_at;
     c->count = c->pending_count;
     c->pending = 0;
     c->null_count = 0;

@@ -32,7 +32,7 @@ typedef struct PitChannel {
     uint8_t ctrl;          /* low 6 bits of the last control word (status read-back) */
     uint8_t running;       /* counting has started (modes 1/5: after a gate trigger) */
     uint8_t count_valid;   /* a count was written since the control word */
-    uint64_t elapsed_base; /* ticks counted before load_time (gate pauses in modes 0/4) */
+    uint64_t elapsed_base; /* ticks counted before load_time (gate pauses; mod 2^64) */
     uint8_t pending;       /* modes 2/3: a new count waits for the end of the cycle */
     uint32_t pending_count;/* that count */
     uint64_t pending_at;   /* tick (as ch_ticks counts) at which it is loaded */

@@ -1,8 +1,9 @@
 /*
- * rtc.c — MC146818 RTC + CMOS RAM. The clock registers are never stored: they are
- * derived on each read from base_unix + (virtual now - base_ns), converted with an
- * integer civil calendar (no host localtime/gmtime). Update-ended/alarm checks run on
- * a 1 Hz timer; PF is computed lazily and a timer only runs while PIE is set.
+ * rtc.c — MC146818 RTC + CMOS RAM. While the clock runs, its registers are derived on
+ * each read from base_unix + (virtual now - base_ns) with an integer civil calendar (no
+ * host localtime/gmtime); while SET or a divider reset stops it they are a plain image
+ * the guest edits, parsed back on restart. Update-ended/alarm checks run on a 1 Hz
+ * timer; PF is computed lazily and its timer only runs while PIE is set.
  */
 #include "devices/rtc.h"
 
@@ -185,7 +186,7 @@ static void rtc_sync_pf(Rtc *r, uint64_t now)
     r->pf_last_ns = now;
 }
 
-static void rtc_schedule(Rtc *r)
+static void rtc_arm_periodic(Rtc *r)
 {
     uint64_t now = clock_now(r->clock);
     unsigned shift = rtc_periodic_shift(r);
@@ -196,11 +197,16 @@ static void rtc_schedule(Rtc *r)
         r->next_periodic_ns = CLOCK_NEVER;
         timer_del(&r->periodic);
     }
+}
+
+/* Arm the update timer for the next second boundary after now. */
+static void rtc_arm_update(Rtc *r)
+{
     if (r->halted) {
         r->next_update_ns = CLOCK_NEVER;
         timer_del(&r->second);
     } else {
-        uint64_t e = rtc_elapsed(r, now);
+        uint64_t e = rtc_elapsed(r, clock_now(r->clock));
         r->next_update_ns = r->base_ns + (e / NS_PER_SEC + 1) * NS_PER_SEC;
         timer_mod(&r->second, r->next_update_ns);
     }
@@ -211,28 +217,43 @@ static void rtc_periodic_cb(void *opaque)
     Rtc *r = opaque;
     rtc_sync_pf(r, clock_now(r->clock));
     rtc_update_irq(r);
-    rtc_schedule(r);
+    rtc_arm_periodic(r);
 }
 
-/* The end of an update cycle: the new second is visible; check the alarm. */
+/* The end of the update cycle due at next_update_ns: UF, and AF if the alarm matches
+ * the new time. */
+static void rtc_do_update(Rtc *r)
+{
+    if (r->halted || r->next_update_ns == CLOCK_NEVER) return;
+    uint64_t secs = rtc_seconds(r, r->next_update_ns);
+    r->cmos[REG_C] |= C_UF;
+    static const uint8_t alarm[3][2] = {
+        {REG_SEC_ALARM, REG_SEC}, {REG_MIN_ALARM, REG_MIN}, {REG_HOUR_ALARM, REG_HOUR}};
+    bool match = true;
+    for (int i = 0; i < 3; i++) {
+        uint8_t a = r->cmos[alarm[i][0]];
+        if ((a & 0xc0) != 0xc0 && a != rtc_clock_reg(r, alarm[i][1], secs)) match = false;
+    }
+    if (match) r->cmos[REG_C] |= C_AF;
+    rtc_update_irq(r);
+}
+
 static void rtc_second_cb(void *opaque)
 {
     Rtc *r = opaque;
-    if (!r->halted && r->next_update_ns != CLOCK_NEVER) {
-        uint64_t secs = rtc_seconds(r, r->next_update_ns);
-        r->cmos[REG_C] |= C_UF;
-        static const uint8_t alarm[3][2] = {{REG_SEC_ALARM, REG_SEC},
-                                            {REG_MIN_ALARM, REG_MIN},
-                                            {REG_HOUR_ALARM, REG_HOUR}};
-        bool match = true;
-        for (int i = 0; i < 3; i++) {
-            uint8_t a = r->cmos[alarm[i][0]];
-            if ((a & 0xc0) != 0xc0 && a != rtc_clock_reg(r, alarm[i][1], secs)) match = false;
-        }
-        if (match) r->cmos[REG_C] |= C_AF;
-        rtc_update_irq(r);
+    rtc_do_update(r);
+    rtc_arm_update(r);
+}
+
+/* Run an update that is due but whose timer has not fired yet, before a register
+ * write moves the time base and re-arms: otherwise that second's UF/AF would be lost. */
+static void rtc_catch_up(Rtc *r)
+{
+    if (timer_pending(&r->second) && r->second.deadline <= clock_now(r->clock)) {
+        timer_del(&r->second);
+        rtc_do_update(r);
+        rtc_arm_update(r);
     }
-    rtc_schedule(r);
 }
 
 /* Store the clock registers of unix time `secs` into cmos[0..9] (the image that the
@@ -266,8 +287,10 @@ static bool rtc_parse_image(const Rtc *r, uint64_t *secs)
 
 /* Stop or restart the time base (SET bit, divider chain reset). While stopped the
  * clock registers are plain bytes the guest may rewrite one by one. */
-static void rtc_set_halted(Rtc *r, bool halt, uint64_t now)
+static void rtc_update_halted(Rtc *r, uint64_t now)
 {
+    unsigned dv = (r->cmos[REG_A] >> 4) & 7;
+    bool set = (r->cmos[REG_B] & B_SET) != 0, halt = set || dv >= 6;
     if (halt && !r->halted) {
         r->base_unix = rtc_seconds(r, now);
         rtc_store_image(r, r->base_unix);
@@ -275,15 +298,13 @@ static void rtc_set_halted(Rtc *r, bool halt, uint64_t now)
     } else if (!halt && r->halted) {
         uint64_t secs;
         if (rtc_parse_image(r, &secs)) r->base_unix = secs; /* else: keep the old time */
-        r->base_ns = now; /* the next update comes one second after the restart */
+        /* After SET the next update comes a second later; after a divider reset the
+         * first update comes 500 ms after the chain restarts. */
+        r->base_ns = now;
+        if (r->divider_reset && now >= NS_PER_SEC / 2) r->base_ns = now - NS_PER_SEC / 2;
         r->halted = false;
     }
-}
-
-static void rtc_update_halted(Rtc *r, uint64_t now)
-{
-    unsigned dv = (r->cmos[REG_A] >> 4) & 7;
-    rtc_set_halted(r, (r->cmos[REG_B] & B_SET) || dv >= 6, now);
+    r->divider_reset = dv >= 6;
 }
 
 /* A write to a clock register. Stopped: it lands in the image. Running: the one field
@@ -312,6 +333,7 @@ static uint8_t rtc_read_reg(Rtc *r, unsigned idx, uint64_t now, bool side_effect
         return v;
     }
     case REG_C: {
+        if (side_effects) rtc_catch_up(r);
         rtc_sync_pf(r, now);
         rtc_update_irq(r);
         uint8_t v = r->cmos[REG_C];
@@ -330,6 +352,7 @@ static uint8_t rtc_read_reg(Rtc *r, unsigned idx, uint64_t now, bool side_effect
 
 static void rtc_write_reg(Rtc *r, unsigned idx, uint8_t v, uint64_t now)
 {
+    if (idx == REG_A || idx == REG_B || rtc_is_clock_reg(idx)) rtc_catch_up(r);
     switch (idx) {
     case REG_A:
         rtc_sync_pf(r, now); /* account the old rate up to now */
@@ -346,13 +369,16 @@ static void rtc_write_reg(Rtc *r, unsigned idx, uint8_t v, uint64_t now)
     case REG_C:
     case REG_D: return; /* read-only */
     default:
-        if (rtc_is_clock_reg(idx))
+        if (rtc_is_clock_reg(idx)) {
             rtc_write_clock(r, idx, v, now);
-        else
+            rtc_arm_update(r); /* the second's phase may have moved */
+        } else {
             r->cmos[idx & 0x7f] = v;
+        }
         return;
     }
-    rtc_schedule(r);
+    rtc_arm_periodic(r);
+    rtc_arm_update(r);
 }
 
 static uint32_t rtc_read(void *dev, uint32_t off, unsigned size)
@@ -372,18 +398,15 @@ static void rtc_write(void *dev, uint32_t off, uint32_t value, unsigned size)
     }
     uint64_t now = clock_now(r->clock);
     rtc_write_reg(r, r->index, (uint8_t)value, now);
-    if (rtc_is_clock_reg(r->index)) rtc_schedule(r); /* the second's phase may move */
 }
 
 void rtc_set_cmos(Rtc *r, unsigned idx, uint8_t v)
 {
     if (idx >= sizeof(r->cmos)) return;
-    if (rtc_is_clock_reg(idx)) {
-        rtc_write_clock(r, idx, v, clock_now(r->clock));
-        rtc_schedule(r);
-    } else {
+    if (rtc_is_clock_reg(idx))
+        rtc_write_reg(r, idx, v, clock_now(r->clock));
+    else
         r->cmos[idx] = v;
-    }
 }
 
 uint8_t rtc_get_cmos(const Rtc *r, unsigned idx)
@@ -403,7 +426,8 @@ void rtc_reset(void *opaque)
     r->cmos[REG_B] &= ~(B_PIE | B_AIE | B_UIE | B_SQWE);
     r->cmos[REG_C] = 0;
     irq_set(&r->irq, 0);
-    rtc_schedule(r);
+    rtc_arm_periodic(r);
+    rtc_arm_update(r);
 }
 
 static int rtc_post_load(void *opaque)
@@ -425,6 +449,7 @@ static const StateField rtc_fields[] = {
     STATE_BYTES(Rtc, cmos, 128),      STATE_U8(Rtc, index),
     STATE_BOOL(Rtc, nmi_disabled),    STATE_U64(Rtc, base_unix),
     STATE_U64(Rtc, base_ns),          STATE_BOOL(Rtc, halted),
+    STATE_BOOL(Rtc, divider_reset),
     STATE_U64(Rtc, pf_last_ns),       STATE_U64(Rtc, next_update_ns),
     STATE_U64(Rtc, next_periodic_ns), STATE_END};
 static const StateDesc rtc_state = {"rtc", 1, rtc_fields};

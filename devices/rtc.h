@@ -21,6 +21,7 @@ typedef struct Rtc {
     uint64_t base_unix;    /* wall-clock seconds at virtual time base_ns */
     uint64_t base_ns;      /* virtual time at which base_unix held */
     bool halted;           /* SET or divider reset: time stands at base_unix */
+    bool divider_reset;    /* register A DV bits hold the divider chain in reset */
     uint64_t pf_last_ns;   /* periodic boundaries up to here are accounted in PF */
     uint64_t next_update_ns;   /* deadline of `second` (CLOCK_NEVER: disarmed) */
     uint64_t next_periodic_ns; /* deadline of `periodic` (CLOCK_NEVER: disarmed) */

@@ -238,6 +238,24 @@ TEST_F(PicTest, CascadeThroughIr2)
     EXPECT_EQ(slave_isr(), 0x00);
 }
 
+TEST_F(PicTest, LevelTriggeredSlaveLineLikePci)
+{
+    init();
+    out(0x4d1, 0x08); // IRQ 11 level, as SeaBIOS sets up PCI interrupts
+    irq(11, 1);
+    EXPECT_EQ(ack(), 0x73);
+    out(0xa0, 0x20);
+    out(0x20, 0x20);
+    EXPECT_EQ(intr, 1); // still asserted: delivered again
+    EXPECT_EQ(ack(), 0x73);
+    irq(11, 0);         // the handler quiets the device, then EOIs
+    out(0xa0, 0x20);
+    out(0x20, 0x20);
+    EXPECT_EQ(intr, 0); // and nothing spurious follows
+    EXPECT_EQ(master_isr(), 0x00);
+    EXPECT_EQ(slave_isr(), 0x00);
+}
+
 TEST_F(PicTest, SpecialFullyNestedLetsSlaveNest)
 {
     out(0x20, 0x11); out(0x21, 0x08); out(0x21, 0x04); out(0x21, 0x11); // SFNM master

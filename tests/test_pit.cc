@@ -12,6 +12,7 @@
 extern "C" {
 #include "devices/bus.h"
 #include "devices/clock.h"
+#include "devices/pic.h"
 #include "devices/pit.h"
 }
 
@@ -371,6 +372,77 @@ TEST_F(PitTest, LateTimerCoalescesButKeepsEdge)
     EXPECT_EQ(r[2], tick_ns(1200));
 }
 
+TEST_F(PitTest, NewCountInMode2WaitsForEndOfCycle)
+{
+    program(0, 0x34, 1000);
+    run_until(tick_ns(300));
+    out(0x40, 500 & 0xff); // no control word: the running cycle completes first
+    out(0x40, 500 >> 8);
+    EXPECT_EQ(status(0) & 0x40, 0x40); // null count until the reload
+    run_until(tick_ns(600));
+    EXPECT_EQ(latch_read(0), 400);
+    run_until(tick_ns(1100));
+    EXPECT_EQ(latch_read(0), 400); // 100 ticks into the new 500-tick cycle
+    EXPECT_EQ(status(0) & 0x40, 0x00);
+    run_until(tick_ns(2001));
+    EXPECT_EQ(rises(1), (std::vector<uint64_t>{tick_ns(1000), tick_ns(1500), tick_ns(2000)}));
+}
+
+TEST_F(PitTest, NewCountInMode3WithGateLowLoadsOnGate)
+{
+    out(0x61, 0x01);
+    program(2, 0xb6, 100);
+    run_until(tick_ns(30));
+    out(0x61, 0x00); // stop: OUT high, count frozen
+    out(0x42, 40);
+    out(0x42, 0);
+    run_until(tick_ns(500));
+    out(0x61, 0x01); // the rising gate loads the new count
+    uint64_t t0 = icount;
+    run_until(t0 + tick_ns(19));
+    EXPECT_EQ(in(0x61) & 0x20, 0x20);
+    run_until(t0 + tick_ns(20));
+    EXPECT_EQ(in(0x61) & 0x20, 0x00);
+    run_until(t0 + tick_ns(40));
+    EXPECT_EQ(in(0x61) & 0x20, 0x20);
+}
+
+// Channel 0 wired to a real PIC: one IRQ 0 vector per period, as a guest sees it.
+TEST(PitPic, Irq0ThroughPic)
+{
+    std::unique_ptr<Bus> bus{new Bus};
+    uint64_t icount = 0;
+    Clock clk;
+    Pic pic;
+    Pit pit;
+    int intr = 0;
+    bus_init(bus.get());
+    clock_init(&clk, &icount, 0);
+    pic_init(&pic, bus.get(), IrqLine{[](void *o, int, int l) { *static_cast<int *>(o) = l; },
+                                      &intr, 0});
+    pit_init(&pit, bus.get(), &clk, pic_irq(&pic, 0));
+    auto out = [&](uint16_t port, uint8_t v) { bus_io_write(bus.get(), port, v, 1); };
+    for (uint8_t v : {0x11, 0x08, 0x04, 0x01}) out(v == 0x11 ? 0x20 : 0x21, v);
+    out(0x21, 0xfe);
+    out(0x43, 0x34);
+    out(0x40, 1193 & 0xff); // ~1 ms
+    out(0x40, 1193 >> 8);
+    std::vector<uint64_t> acks;
+    const uint64_t end = 10 * tick_ns(1193) + 1000;
+    while (icount < end) {
+        uint64_t d = clock_next_deadline(&clk);
+        icount = d < end ? d : end;
+        clock_run_timers(&clk);
+        if (intr) {
+            EXPECT_EQ(pic_intr_ack(&pic), 0x08);
+            acks.push_back(icount);
+            out(0x20, 0x20);
+        }
+    }
+    ASSERT_EQ(acks.size(), 11u); // the rising edge at programming time, then 10 periods
+    for (size_t k = 1; k < acks.size(); k++) EXPECT_EQ(acks[k], tick_ns(1193 * k));
+}
+
 // Save through the StateDesc, reset, load, post_load: IRQ 0 continues on schedule.
 TEST_F(PitTest, StateRoundTrip)
 {
@@ -381,6 +453,9 @@ TEST_F(PitTest, StateRoundTrip)
     ASSERT_NE(ops->state, nullptr);
     std::vector<uint8_t> saved;
     static const unsigned sizes[] = {1, 2, 4, 8, 1};
+    int nfields = 0;
+    for (const StateField *f = ops->state->fields; f->name; f++) nfields++;
+    EXPECT_EQ(nfields, 3 * 23 + 1); // every PitChannel field of each channel, and port61
     for (const StateField *f = ops->state->fields; f->name; f++) {
         size_t n = f->count * sizes[f->type];
         auto *p = reinterpret_cast<uint8_t *>(&pit) + f->offset;

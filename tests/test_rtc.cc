@@ -27,6 +27,7 @@ struct RtcTest : ::testing::Test {
     int level = 0;
     std::vector<uint64_t> raises; // virtual ns of each IRQ 8 rising edge
     bool auto_ack = false;         // read register C on every interrupt, like a handler
+    std::vector<uint8_t> acks;     // the register C values those reads returned
 
     static void irq_set(void *opaque, int, int l)
     {
@@ -56,11 +57,11 @@ struct RtcTest : ::testing::Test {
             if (d > t) break;
             if (d > icount) icount = d;
             clock_run_timers(&clk);
-            if (auto_ack && level) reg(0x0c);
+            if (auto_ack && level) acks.push_back(reg(0x0c));
         }
         icount = t;
         clock_run_timers(&clk);
-        if (auto_ack && level) reg(0x0c);
+        if (auto_ack && level) acks.push_back(reg(0x0c));
     }
     std::vector<uint8_t> fields() // sec min hour wday mday month year
     {
@@ -220,6 +221,29 @@ TEST_F(RtcTest, UpdateEndedOncePerSecond)
     EXPECT_EQ(reg(0), 0x06);
 }
 
+TEST_F(RtcTest, UpdateAndPeriodicDueTogether)
+{
+    // 1024 Hz boundaries coincide with every second: neither timer may swallow the other
+    auto_ack = true;
+    set(0x0b, 0x52); // PIE + UIE
+    run_until(3 * SEC);
+    int uf = 0, pf = 0;
+    for (uint8_t c : acks) {
+        uf += (c & 0x10) != 0;
+        pf += (c & 0x40) != 0;
+    }
+    EXPECT_EQ(uf, 3);
+    EXPECT_EQ(pf, 3 * 1024);
+    // a register write exactly when an update is due must not skip it either
+    acks.clear();
+    auto_ack = false;
+    reg(0x0c);
+    icount = 4 * SEC;
+    set(0x0b, 0x52);
+    run_until(4 * SEC);
+    EXPECT_EQ(reg(0x0c) & 0x10, 0x10);
+}
+
 TEST_F(RtcTest, UpdateInProgressWindow)
 {
     icount = SEC - 244000 - 1;
@@ -326,8 +350,17 @@ TEST_F(RtcTest, DividerResetHoldsTime)
     run_until(110 * SEC);
     EXPECT_EQ(reg(0x0c), 0x00);
     set(0x0a, 0x26);
-    run_until(111 * SEC);
+    run_until(110 * SEC + SEC / 2 - 1);
+    EXPECT_EQ(reg(0), 0x03);
+    run_until(110 * SEC + SEC / 2); // first update 500 ms after the chain restarts
     EXPECT_EQ(reg(0), 0x04);
+    EXPECT_EQ(reg(0x0c) & 0x10, 0x10);
+    set(0x0b, 0x82); // SET: the next update comes a full second after its release
+    set(0x0b, 0x02);
+    run_until(111 * SEC + SEC / 2 - 1);
+    EXPECT_EQ(reg(0), 0x04);
+    run_until(111 * SEC + SEC / 2);
+    EXPECT_EQ(reg(0), 0x05);
 }
 
 TEST_F(RtcTest, IndexPortCmosRamAndBoardAccess)
@@ -371,6 +404,9 @@ TEST_F(RtcTest, StateRoundTrip)
     const DeviceOps *ops = bus->io_ranges[bus->io_index[0x70]].ops;
     ASSERT_NE(ops->state, nullptr);
     static const unsigned sizes[] = {1, 2, 4, 8, 1};
+    int nfields = 0;
+    for (const StateField *f = ops->state->fields; f->name; f++) nfields++;
+    EXPECT_EQ(nfields, 10); // all but the wiring (clock, irq) and the Timer objects
     std::vector<uint8_t> saved;
     for (const StateField *f = ops->state->fields; f->name; f++) {
         auto *p = reinterpret_cast<uint8_t *>(&rtc) + f->offset;

@@ -193,7 +193,8 @@ TEST(Cpuid, VendorAndMaxLeaves)
     cpuid(h, 0x80000000u, r);
     EXPECT_EQ(r[0], 0x80000004u);
     cpuid(h, 0x80000001u, r);
-    EXPECT_EQ(r[0] | r[1] | r[2] | r[3], 0u);
+    EXPECT_EQ(r[0] | r[1] | r[2], 0u);
+    EXPECT_EQ(r[3], 1u << 20); // NX only (test_mmu.cc)
 }
 
 TEST(Cpuid, SignatureAndFeatures)
@@ -207,9 +208,8 @@ TEST(Cpuid, SignatureAndFeatures)
     EXPECT_EQ(r[0], reset_edx); // EDX at reset is the CPUID signature
     EXPECT_EQ(r[1], 0u);
     EXPECT_EQ(r[2], 0u);
-    // DE PSE TSC MSR CX8 SEP MTRR PGE CMOV; no FPU, VME, PAE, MMX, FXSR, SSE
-    EXPECT_EQ(r[3], 0x0000b93cu);
-    EXPECT_EQ(r[3] & 1u, 0u);
+    // FPU DE PSE TSC MSR PAE CX8 SEP MTRR PGE CMOV; no VME, MMX, FXSR, SSE
+    EXPECT_EQ(r[3], 0x0000b97du);
 }
 
 TEST(Cpuid, BrandString)
@@ -273,7 +273,7 @@ TEST(Msr, UnknownAndReadOnlyFault)
     CpuHarness h;
     uint64_t v;
     EXPECT_EQ(rdmsr(h, 0x3a, &v), Fault(EXC_GP, 0));
-    EXPECT_EQ(rdmsr(h, 0xc0000080u, &v), Fault(EXC_GP, 0)); // EFER: no long mode
+    EXPECT_EQ(rdmsr(h, 0xc0000081u, &v), Fault(EXC_GP, 0)); // STAR: no SYSCALL
     EXPECT_EQ(wrmsr(h, 0x3a, 0), Fault(EXC_GP, 0));
     EXPECT_EQ(wrmsr(h, 0xfe, 0), Fault(EXC_GP, 0));  // MTRRcap is read-only
     EXPECT_EQ(wrmsr(h, 0x17, 0), Fault(EXC_GP, 0));  // platform ID is read-only
@@ -465,10 +465,10 @@ TEST(ControlRegs, Cr2Cr3Cr4)
     EXPECT_EQ(mov_rc(h, 2, &v), OK);
     EXPECT_EQ(v, 0xdeadbeefu);
     EXPECT_EQ(mov_cr(h, 3, 0x12345fffu), OK);
-    EXPECT_EQ(h.c->cr[3], 0x12345018u); // base, PCD, PWT
+    EXPECT_EQ(h.c->cr[3], 0x12345fffu); // kept whole (PAE uses bits 31:5)
     EXPECT_EQ(mov_cr(h, 4, CR4_PSE | CR4_PGE | CR4_TSD | CR4_DE | CR4_PCE), OK);
     EXPECT_EQ(h.c->cr[4], CR4_PSE | CR4_PGE | CR4_TSD | CR4_DE | CR4_PCE);
-    for (uint32_t bad : {1u << 0, 1u << 1, CR4_PAE, 1u << 6, 1u << 9, 1u << 10, 1u << 11,
+    for (uint32_t bad : {1u << 0, 1u << 1, 1u << 6, 1u << 9, 1u << 10, 1u << 11,
                          1u << 20}) {
         EXPECT_EQ(mov_cr(h, 4, bad), Fault(EXC_GP, 0)) << std::hex << bad;
     }

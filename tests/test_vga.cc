@@ -66,7 +66,10 @@ struct VgaTest : ::testing::Test {
         outb(0x3c9, g);
         outb(0x3c9, b);
     }
-    void mw(uint32_t a, uint32_t val, unsigned size = 1) { bus_mmio_write(bus.get(), a, val, size); }
+    void mw(uint32_t a, uint32_t val, unsigned size = 1)
+    {
+        bus_mmio_write(bus.get(), a, val, size);
+    }
     uint32_t mr(uint32_t a, unsigned size = 1) { return bus_mmio_read(bus.get(), a, size); }
     uint8_t &plane(int p, uint32_t a) { return v.vram[a * 4 + p]; }
     void vbe(int i, int val)
@@ -723,6 +726,34 @@ TEST_F(VgaTest, RenderVbeVirtualWidthAndOffsets)
     ASSERT_EQ(render(), 0);
     EXPECT_EQ(px(0, 0), 0x100u + 2 * 8 + 3);
     EXPECT_EQ(px(1, 1), 0x100u + 3 * 8 + 4);
+}
+
+TEST_F(VgaTest, VbePlanar4bpp)
+{
+    // 4 bpp VBE modes keep the VGA planar pipeline, with the bank added
+    vbe(1, 16);
+    vbe(2, 2);
+    vbe(3, 4);
+    vbe(4, 0x01);
+    planar();
+    for (int i = 0; i < 16; i++) attr(i, i);
+    attr(0x12, 0x0f);
+    dac(0x0c, 0x3f, 0x00, 0x00);
+    dac(0x03, 0x00, 0x3f, 0x00);
+    fill(2, 0x80, 0x00, 0x80, 0x80); // pixel (0, 1): colour 13... planes 0, 2, 3
+    fill(3, 0x01, 0x01, 0x00, 0x00); // pixel (15, 1): colour 3
+    dac(0x0d, 0x00, 0x00, 0x3f);
+    EXPECT_EQ(plane(3, 2), 0x80);
+    ASSERT_EQ(render(), 0);
+    ASSERT_EQ(w, 16);
+    ASSERT_EQ(h, 2);
+    EXPECT_EQ(px(0, 1), 0x0000ffu);
+    EXPECT_EQ(px(15, 1), 0x00ff00u);
+    EXPECT_EQ(px(1, 1), 0x000000u);
+    vbe(5, 1);
+    mr(0xa0000);
+    fill(0, 0x11, 0, 0, 0);
+    EXPECT_EQ(plane(0, 0x10000), 0x11);
 }
 
 TEST_F(VgaTest, RenderRejectsNonsenseAndSmallBuffers)

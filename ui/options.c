@@ -18,6 +18,9 @@ void options_usage(FILE *f)
           "  -hda/-hdb/-hdc/-hdd FILE  raw IDE disk images\n"
           "  -drive file=F[,format=raw][,if=ide][,index=N][,media=disk][,readonly=on]\n"
           "  -boot [order=]DRIVES    boot order: c (disk), d (CD), a (floppy), n (net)\n"
+          "  -kernel bzImage         boot this Linux kernel directly\n" /* linuxboot */
+          "  -initrd FILE            initial ram disk for -kernel\n" /* linuxboot */
+          "  -append CMDLINE         kernel command line for -kernel\n" /* linuxboot */
           "  -bios FILE              system BIOS image (default " "SeaBIOS)\n"
           "  -vga none               no VGA adapter\n"
           "  -nographic              no display; serial port on stdio\n"
@@ -352,7 +355,9 @@ int options_parse(Options *o, int argc, char **argv, char *err, size_t errlen)
         static const char *const with_value[] = {
             "-m", "-hda", "-hdb", "-hdc", "-hdd", "-cdrom", "-drive", "-boot", "-bios", "-vga",
             "-display", "-serial", "-debugcon", "-device", "-d", "-D", "-accel", "-icount",
-            "-rtc", "-timeout", "-screenshot", "-smp", "-machine", "-M", NULL};
+            "-rtc", "-timeout", "-screenshot", "-smp", "-machine", "-M", 
+            "-kernel", "-initrd", "-append", /* linuxboot */
+            NULL};
         bool known = false;
         for (int k = 0; with_value[k]; k++) known |= !strcmp(opt, with_value[k]);
         if (!known) {
@@ -442,6 +447,12 @@ int options_parse(Options *o, int argc, char **argv, char *err, size_t errlen)
                 return -1;
             }
             o->timeout_s = t;
+        } else if (!strcmp(opt, "-kernel")) { /* linuxboot */
+            o->mc.kernel = v;
+        } else if (!strcmp(opt, "-initrd")) { /* linuxboot */
+            o->mc.initrd = v;
+        } else if (!strcmp(opt, "-append")) { /* linuxboot */
+            o->mc.append = v;
         } else if (!strcmp(opt, "-screenshot")) {
             o->screenshot = v;
         } else if (!strcmp(opt, "-smp")) {
