@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bios/firmware.h"
+#include "cpu/fpu.h"
 #include "bios/linuxboot.h" /* linuxboot */
 
 /* Below 1 MiB the ROM's last 128 KiB (or all of a smaller ROM) appear at the top. */
@@ -106,6 +107,29 @@ static void cb_shutdown(void *o)
         m->reset_requested = true;
     cpu_request_stop(&m->cpu);
 }
+
+/* FERR# from the x87 drives IRQ 13 (the PC/AT way of reporting FPU errors when
+ * CR0.NE is 0); a write to port 0xF0 clears the latch and asserts IGNNE#. */
+static void cb_ferr(void *o, int level)
+{
+    Machine *m = o;
+    irq_set(&m->irq13, level);
+    if (!level) fpu_set_ignne(&m->cpu, false);
+}
+
+static uint32_t fpu_port_read(void *o, uint32_t off, unsigned size) { return 0xff; }
+
+static void fpu_port_write(void *o, uint32_t off, uint32_t v, unsigned size)
+{
+    Machine *m = o;
+    irq_set(&m->irq13, 0);
+    fpu_set_ignne(&m->cpu, true);
+}
+
+static const DeviceOps fpu_port_ops = {
+    .name = "fpu-irq13", .read = fpu_port_read, .write = fpu_port_write, .min_access = 1,
+    .max_access = 1,
+};
 
 static void cpu_intr_set(void *o, int n, int level)
 {
@@ -338,7 +362,7 @@ Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
     CpuBus cb = {
         .opaque = m, .io_read = cb_io_read, .io_write = cb_io_write,
         .mmio_read = cb_mmio_read, .mmio_write = cb_mmio_write, .intr_ack = cb_intr_ack,
-        .shutdown = cb_shutdown, .now_ns = cb_now_ns,
+        .shutdown = cb_shutdown, .now_ns = cb_now_ns, .ferr = cb_ferr,
     };
     cpu_init(&m->cpu, m->mem, &cb);
     m->cpu.log_flags = cfg->log_flags;
@@ -357,6 +381,8 @@ Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
     kbc_init(&m->kbc, &m->bus, pic_irq(&m->pic, 1), pic_irq(&m->pic, 12), board_set_a20,
              board_reset_cpu, m);
     bus_map_io(&m->bus, 0x92, 1, &port92_ops, m);
+    m->irq13 = pic_irq(&m->pic, 13);
+    bus_map_io(&m->bus, 0xf0, 1, &fpu_port_ops, m);
     pci_bus_init(&m->pci, &m->bus);
     m->pci.reset_request = board_reset_cpu;
     m->pci.board = m;
@@ -398,6 +424,7 @@ void machine_reset(Machine *m)
     cpu_reset(&m->cpu);
     cpu_set_a20(&m->cpu, true);
     cpu_set_intr(&m->cpu, false);
+    fpu_set_ignne(&m->cpu, false);
     for (unsigned i = 0; i < m->n_devices; i++)
         if (m->devices[i].ops->reset) m->devices[i].ops->reset(m->devices[i].dev);
     machine_map_memory(m);

@@ -118,6 +118,7 @@ typedef struct Machine {
     DebugExit debugexit;
     BlockDev blk[MACHINE_MAX_DRIVES];
     uint8_t port92;                /* System Control Port A: bit 1 A20, bit 0 reset */
+    IrqLine irq13;                 /* x87 FERR# (cleared by a write to port 0xF0) */
     MachineDevice devices[MACHINE_MAX_DEVICES]; /* every device with reset or state */
     unsigned n_devices;
     bool exit_requested;           /* a device ended the run */

@@ -639,4 +639,43 @@ TEST_F(AtapiTest, CdAndDiskOnOneChannel)
     EXPECT_EQ(Image(2048, 2048), DataIn({0x28, 0, 0, 0, 0, 1, 0, 0, 1, 0}));
 }
 
+TEST_F(AtapiTest, RandomPacketsAreHarmless)
+{
+    TempImage img(2048 * 40);
+    AttachCd(img);
+    uint32_t seed = 12345;
+    auto rnd = [&]() { return seed = seed * 1103515245u + 12345u, seed >> 16; };
+    static const uint8_t ops[] = {0x00, 0x03, 0x12, 0x1a, 0x1b, 0x1e, 0x25, 0x28, 0x2b,
+                                  0x43, 0x46, 0x4a, 0x51, 0x52, 0x5a, 0xa8, 0xbb, 0xbd};
+    for (int i = 0; i < 3000; i++) {
+        Bytes cdb(12);
+        for (auto &b : cdb) b = (uint8_t)rnd();
+        cdb[0] = ops[rnd() % sizeof ops];
+        if (cdb[0] == 0x28 || cdb[0] == 0xa8) { // mostly in range, small
+            cdb[2] = cdb[3] = cdb[4] = 0;
+            cdb[5] = (uint8_t)(rnd() % 48);
+            cdb[6] = cdb[7] = 0;
+            cdb[8] = (uint8_t)(rnd() % 8);
+            cdb[9] = cdb[0] == 0xa8 ? cdb[8] : cdb[9];
+            if (cdb[0] == 0xa8) cdb[8] = 0;
+        }
+        uint16_t limit = (uint16_t)rnd();
+        SendPacket(cdb, limit);
+        size_t total = 0;
+        for (int g = 0; g < 100000 && (In8(kStatus) & 0x08); g++) {
+            unsigned n = In8(kLcyl) | In8(kHcyl) << 8;
+            ASSERT_GT(n, 0u);
+            ASSERT_LE(n, limit ? limit : 0xfffeu);
+            for (unsigned k = 0; k < n; k += 2) In16(kData);
+            total += n;
+            if (rnd() % 50 == 0) break; // abandon the transfer sometimes
+        }
+        uint8_t st = In8(kStatus);
+        if (!(st & 0x08)) EXPECT_EQ(0x40, st & 0xfe) << i;
+        if (rnd() % 100 == 0) ide_reset(ide.get());
+        if (rnd() % 100 == 0) Out8(kCommand, 0x08);
+        (void)total;
+    }
+}
+
 } // namespace
