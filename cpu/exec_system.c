@@ -12,17 +12,6 @@
 #include "cpu/mmu.h"
 
 /* CR4 bits. */
-#define CR4_VME (1u << 0)
-#define CR4_PVI (1u << 1)
-#define CR4_TSD (1u << 2)
-#define CR4_DE (1u << 3)
-#define CR4_PSE (1u << 4)
-#define CR4_PAE (1u << 5)
-#define CR4_MCE (1u << 6)
-#define CR4_PGE (1u << 7)
-#define CR4_PCE (1u << 8)
-#define CR4_OSFXSR (1u << 9)
-#define CR4_OSXMMEXCPT (1u << 10)
 
 /* CR0 bits that exist; writes to the others are ignored (reserved bits of CR0[31:0] do
  * not fault in 32-bit mode, SDM vol. 3 2.5), and ET is hard-wired to 1 on P6. */

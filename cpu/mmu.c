@@ -33,9 +33,6 @@
 #define PTE_PS 0x080u
 #define PTE_G 0x100u
 #define PTE_XD (1ull << 63)
-#define CR4_PSE (1u << 4)
-#define CR4_PAE (1u << 5)
-#define CR4_PGE (1u << 7)
 
 /* 32-bit paging, 4 MiB PDE without PSE-36: bits 21:13 are reserved (bit 12 is PAT,
  * accepted and ignored: memory types are not modelled). */

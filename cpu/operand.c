@@ -57,9 +57,17 @@ uint32_t opnd_read(Cpu *c, const Insn *in, int n)
 void opnd_write(Cpu *c, const Insn *in, int n, uint32_t v)
 {
     const Operand *o = &in->op[n];
-    switch (o->kind) {
-    case OPK_REG: reg_write(c, o->reg, o->size, v); return;
-    case OPK_MEM: mem_write(c, in->seg, opnd_ea(c, in), v, o->size > 4 ? 4 : o->size); return;
-    default: cpu_fault(c, EXC_UD, EXC_NO_ERRCODE);
+    if (__builtin_expect(o->kind == OPK_REG, 1)) {
+        if (o->size == 4) {
+            c->regs[o->reg] = v; /* the common case without reg_write's size tests */
+            return;
+        }
+        reg_write(c, o->reg, o->size, v);
+        return;
     }
+    if (o->kind == OPK_MEM) {
+        mem_write(c, in->seg, opnd_ea(c, in), v, o->size > 4 ? 4 : o->size);
+        return;
+    }
+    cpu_fault(c, EXC_UD, EXC_NO_ERRCODE);
 }

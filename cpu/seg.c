@@ -285,9 +285,12 @@ void task_switch(Cpu *c, uint16_t sel, uint32_t lo, uint32_t hi, int source, uin
     c->tr.limit = nlimit;
     c->tr.flags = ((hi >> 8) & 0xf0ff) | 0x2; /* busy */
     c->cr[0] |= CR0_TS;
+    bool load_pdptes = false;
     if (new32 && (c->cr[0] & CR0_PG)) {
-        c->cr[3] = cr3 & 0xfffff018u;
-        mmu_flush(c);
+        /* CR3 is kept whole (PAE uses bits 31:5); global pages survive the switch */
+        c->cr[3] = cr3;
+        load_pdptes = (c->cr[4] & CR4_PAE) != 0;
+        mmu_flush_nonglobal(c);
     }
     c->eip = eip;
     c->eflags = (fl & FL_VALID) | FL_FIXED1;
@@ -295,6 +298,8 @@ void task_switch(Cpu *c, uint16_t sel, uint32_t lo, uint32_t hi, int source, uin
         c->regs[i] = r[i];
     c->insn_eip = c->eip;
     c->insn_esp = c->regs[R_ESP];
+    /* with PAE the new CR3's PDPTEs are loaded now; reserved bits fault in the new task */
+    if (load_pdptes && !mmu_load_pdptes(c, c->cr[3])) cpu_fault(c, EXC_GP, 0);
     for (int i = 0; i < SEG_COUNT; i++)
         seg_set_null(&c->seg[i], sr[i]);
     seg_set_null(&c->ldtr, ldt);

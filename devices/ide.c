@@ -4,7 +4,9 @@
  * a PIO data-in command loads one DRQ block into the drive's buffer and raises INTRQ,
  * the guest drains it through the data port, the next block follows; data-out is the
  * mirror image. INTRQ = a per-channel pending flag gated by nIEN, cleared by reading
- * the status register or writing a command, as ATA specifies.
+ * the status register or writing a command, as ATA specifies. ATAPI drives take a
+ * 12-byte packet the same way and answer SCSI/MMC commands in DRQ blocks sized by the
+ * host's byte count limit (SFF-8020i / ATA-6 PACKET protocol, PIO only).
  */
 #include "devices/ide.h"
 

@@ -274,7 +274,7 @@ static void machine_free(Machine *m)
 {
     if (!m) return;
     for (int i = 0; i < MACHINE_MAX_DRIVES; i++)
-        if (m->blk[i].fd > 0) blk_close(&m->blk[i]);
+        if (m->blk[i].fd >= 0) blk_close(&m->blk[i]);
     vga_destroy(&m->vga);
     fwcfg_destroy(&m->fwcfg);
     free(m->ram);
@@ -307,6 +307,7 @@ static void machine_collect_devices(Machine *m)
 
 Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
 {
+    if (errlen) err[0] = 0;
     if (cfg->ram_mb < 2 || cfg->ram_mb > 3584) {
         snprintf(err, errlen, "-m %u: RAM size must be between 2 and 3584 MiB", cfg->ram_mb);
         return NULL;
@@ -390,7 +391,13 @@ Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
     ide_init(&m->ide, &m->bus, &m->pci, pic_irq(&m->pic, 14), pic_irq(&m->pic, 15));
     for (int i = 0; i < cfg->n_drives; i++) {
         const DriveConfig *d = &cfg->drives[i];
-        ide_attach(&m->ide, d->index / 2, d->index % 2, &m->blk[d->index], d->cdrom);
+        if (ide_check_image(&m->blk[d->index], d->cdrom, err, errlen) < 0 ||
+            ide_attach(&m->ide, d->index / 2, d->index % 2, &m->blk[d->index], d->cdrom) < 0) {
+            if (!err[0]) snprintf(err, errlen, "%s: cannot attach as IDE drive", d->file);
+            free(vgarom);
+            machine_free(m);
+            return NULL;
+        }
     }
     acpi_pm_init(&m->acpi, &m->bus, &m->pci, &m->clock, pic_irq(&m->pic, 9), board_power_off,
                  m);
@@ -416,6 +423,17 @@ Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
 }
 
 void machine_destroy(Machine *m) { machine_free(m); }
+
+/* snapshot */
+/* After a snapshot's sections are loaded, before the devices' post_load hooks (which
+ * map their BARs on top): rebuild the page map, PAM areas included. A20 needs nothing
+ * here: the CPU's a20_mask is saved with the CPU (the 8042 and port 0x92 drive it
+ * last-writer-wins, so it is not a function of their saved registers). */
+void machine_post_load(Machine *m)
+{
+    machine_map_memory(m);
+    cpu_set_a20(&m->cpu, m->cpu.a20_mask == 0xffffffffu);
+}
 
 void machine_reset(Machine *m)
 {

@@ -142,5 +142,8 @@ bool machine_run_for(Machine *m, uint64_t ns);
 /* Ask the run loop to stop with `kind` at the next boundary. */
 void machine_request_exit(Machine *m, MachineExitKind kind, int status);
 uint64_t machine_now_ns(const Machine *m);
+/* snapshot */
+/* Re-derives the memory map after a snapshot load (devices/machine_snapshot.c). */
+void machine_post_load(Machine *m);
 
 #endif

@@ -73,6 +73,10 @@ TEST(Cli, BadFilesGetOneLineNamingTheFile)
     std::string odd = tmpfile_with(std::string(1000, 'x'));
     expect_one_line_error("-hda " + odd, odd);
     expect_one_line_error("-D /nonexistent/dir/log", "/nonexistent/dir/log");
+    /* a CD image must hold whole 2048-byte blocks */
+    std::string cd = tmpfile_with(std::string(1024, 'x'));
+    expect_one_line_error("-cdrom " + cd, cd);
+    unlink(cd.c_str());
     unlink(small.c_str());
     unlink(odd.c_str());
 }

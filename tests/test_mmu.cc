@@ -17,7 +17,6 @@ namespace {
 
 constexpr uint32_t P = 0x1, RW = 0x2, US = 0x4, A = 0x20, D = 0x40, PS = 0x80, G = 0x100;
 constexpr uint64_t XD = 1ull << 63;
-constexpr uint32_t CR4_PSE = 1u << 4, CR4_PAE = 1u << 5, CR4_PGE = 1u << 7;
 constexpr uint32_t EFER = 0xc0000080u;
 
 // 32-bit layout: page directory, one page table (PDE 1: linear 0x00400000-0x007fffff)

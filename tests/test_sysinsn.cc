@@ -175,8 +175,6 @@ Result mov_rd(CpuHarness &h, int n, uint32_t *v)
     return r;
 }
 
-constexpr uint32_t CR4_TSD = 1u << 2, CR4_DE = 1u << 3, CR4_PSE = 1u << 4,
-                   CR4_PAE = 1u << 5, CR4_PGE = 1u << 7, CR4_PCE = 1u << 8;
 
 } // namespace
 
