@@ -1,12 +1,15 @@
 /*
- * exec.c — the interpreter's step loop: interrupt check, fetch, decode, dispatch,
- * and precise fault delivery with double- and triple-fault escalation.
+ * exec.c — the interpreter's step loop: interrupt check, fetch, decode (through a
+ * decoded-instruction cache), dispatch, and precise fault delivery with double- and
+ * triple-fault escalation.
  *
  * A fault anywhere inside an instruction calls cpu_fault(), which puts EIP and ESP
- * back to the instruction's start and longjmps to cpu_step(); cpu_step() then delivers
- * the exception. A fault while delivering escalates (SDM vol. 3, table 6-5): two
- * contributory faults, or a page fault followed by a contributory or page fault, make
- * #DF; a fault while delivering #DF is a triple fault (shutdown).
+ * back to the instruction's start and longjmps to the setjmp of cpu_step() or, once
+ * per run, cpu_run(), which then delivers the exception. A fault while delivering
+ * escalates (SDM vol. 3, table 6-5): two contributory faults, or a page fault followed
+ * by a contributory or page fault, make #DF; a fault while delivering #DF is a triple
+ * fault (shutdown). The instruction cache is checked against the freshly fetched bytes
+ * on every use, so it needs no invalidation (see fetch_decode).
  */
 #include <stdio.h>
 #include <string.h>

@@ -232,6 +232,15 @@ static void machine_fill_cmos(Machine *m)
     rtc_set_cmos(r, 0x5f, 0);   /* CPUs - 1 */
     rtc_set_cmos(r, 0x14, 0x06); /* equipment: VGA/EGA display, math coprocessor bit... */
     rtc_set_cmos(r, 0x10, 0);    /* no floppy drives */
+    /* floppy: drive types in 0x10 (A: high nibble), equipment bit 0 + count-1 in 6-7 */
+    int nfd = m->fdc.drive[0].present + m->fdc.drive[1].present;
+    if (nfd) {
+        rtc_set_cmos(r, 0x10, (uint8_t)((m->fdc.drive[0].present ? m->fdc.drive[0].cmos_type << 4
+                                                                  : 0) |
+                                        (m->fdc.drive[1].present ? m->fdc.drive[1].cmos_type
+                                                                  : 0)));
+        rtc_set_cmos(r, 0x14, (uint8_t)(0x06 | 0x01 | ((nfd - 1) << 6)));
+    }
     /* boot order, as SeaBIOS reads it on QEMU: first two devices in 0x3D, the third
      * in the high nibble of 0x38; bit 0 of 0x38 disables the floppy signature check */
     const char *b = m->cfg.boot_order;
@@ -275,6 +284,8 @@ static void machine_free(Machine *m)
     if (!m) return;
     for (int i = 0; i < MACHINE_MAX_DRIVES; i++)
         if (m->blk[i].fd >= 0) blk_close(&m->blk[i]);
+    for (int i = 0; i < 2; i++) /* floppy */
+        if (m->fblk[i].fd >= 0) blk_close(&m->fblk[i]);
     vga_destroy(&m->vga);
     fwcfg_destroy(&m->fwcfg);
     free(m->ram);
@@ -318,6 +329,7 @@ Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
         return NULL;
     }
     for (int i = 0; i < MACHINE_MAX_DRIVES; i++) m->blk[i].fd = -1;
+    for (int i = 0; i < 2; i++) m->fblk[i].fd = -1; /* floppy */
     m->cfg = *cfg;
     m->ram_size = cfg->ram_mb << 20;
     m->mem = calloc(1, sizeof(*m->mem));
@@ -394,6 +406,20 @@ Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
         if (ide_check_image(&m->blk[d->index], d->cdrom, err, errlen) < 0 ||
             ide_attach(&m->ide, d->index / 2, d->index % 2, &m->blk[d->index], d->cdrom) < 0) {
             if (!err[0]) snprintf(err, errlen, "%s: cannot attach as IDE drive", d->file);
+            free(vgarom);
+            machine_free(m);
+            return NULL;
+        }
+    }
+    /* floppy: ISA DMA and the floppy controller (IRQ 6, DMA channel 2), drives A: B: */
+    dma_init(&m->dma, &m->bus, m->mem);
+    fdc_init(&m->fdc, &m->bus, pic_irq(&m->pic, 6), &m->dma, 2);
+    for (int i = 0; i < 2; i++) {
+        const char *path = i ? cfg->fdb : cfg->fda;
+        if (!path) continue;
+        if (blk_open(&m->fblk[i], path, "raw", cfg->fd_read_only[i], cfg->snapshot, err,
+                     errlen) < 0 ||
+            fdc_attach(&m->fdc, i, &m->fblk[i], err, errlen) < 0) {
             free(vgarom);
             machine_free(m);
             return NULL;

@@ -23,6 +23,8 @@
 #include "devices/chardev.h"
 #include "devices/clock.h"
 #include "devices/debugdev.h"
+#include "devices/dma.h" /* floppy */
+#include "devices/fdc.h" /* floppy */
 #include "devices/fwcfg.h"
 #include "devices/i440fx.h"
 #include "devices/i8042.h"
@@ -83,6 +85,8 @@ typedef struct MachineConfig {
     const char *kernel;            /* -kernel bzImage (NULL: none) */ /* linuxboot */
     const char *initrd;            /* -initrd FILE */ /* linuxboot */
     const char *append;            /* -append "command line" */ /* linuxboot */
+    const char *fda, *fdb;         /* -fda/-fdb floppy images (NULL: no drive) */ /* floppy */
+    bool fd_read_only[2];          /* -drive if=floppy,readonly=on */ /* floppy */
 } MachineConfig;
 
 #define MACHINE_MAX_DEVICES 48
@@ -117,6 +121,9 @@ typedef struct Machine {
     DebugCon debugcon;
     DebugExit debugexit;
     BlockDev blk[MACHINE_MAX_DRIVES];
+    Dma dma;                       /* floppy */
+    Fdc fdc;                       /* floppy */
+    BlockDev fblk[2];              /* floppy images A: and B: */ /* floppy */
     uint8_t port92;                /* System Control Port A: bit 1 A20, bit 0 reset */
     IrqLine irq13;                 /* x87 FERR# (cleared by a write to port 0xF0) */
     MachineDevice devices[MACHINE_MAX_DEVICES]; /* every device with reset or state */

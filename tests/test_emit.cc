@@ -997,4 +997,61 @@ TEST(EmitExec, DivisionShiftsSetccCmov)
     EXPECT_EQ((1ull << 32 | 0), f(9, 9));
 }
 
+TEST(EmitExec, ByteRegistersAndBitOps)
+{
+    // uint64_t f(uint64_t a, uint64_t b, uint64_t *p):
+    //   r8b = sil + dil (byte add; SIL/DIL need REX), bsr/bts/btr, a locked cmpxchg on *p,
+    //   xchg, shld — the result packs each piece into its own byte lane.
+    uint8_t b[160];
+    CodeBuf cb = { b, sizeof b, 0, false, 0 };
+    emit_mov_rr(&cb, 1, HR8, HRSI);              // r8b = b
+    emit_add_rr(&cb, 1, HR8, HRDI);              // r8b += a (mod 256)
+    emit_movzx_rr(&cb, 4, 1, HRAX, HR8);         // eax = lane 0
+    emit_bsr_rr(&cb, 8, HRCX, HRDI);             // rcx = highest set bit of a
+    emit_shl_ri(&cb, 4, HRCX, 8);
+    emit_or_rr(&cb, 8, HRAX, HRCX);              // lane 1
+    emit_xor_rr(&cb, 4, HRCX, HRCX);
+    emit_bt_ri(&cb, BT_BTS, 8, HRCX, 20);        // rcx = 1 << 20
+    emit_or_rr(&cb, 8, HRAX, HRCX);              // lane 2 bit 4
+    emit_mov_rr(&cb, 8, HR9, HRAX);              // save result
+    emit_mov_ri(&cb, 4, HRAX, 7);                // expected old value
+    emit_mov_ri(&cb, 4, HRCX, 99);
+    emit_lock(&cb);
+    emit_cmpxchg_mr(&cb, 8, mem_base(HRDX, 0), HRCX);   // *p == 7 ? *p = 99 : rax = *p
+    emit_setcc_r(&cb, CC_E, HR10);               // r10b = success
+    emit_movzx_rr(&cb, 4, 1, HR10, HR10);
+    emit_shl_ri(&cb, 8, HR10, 24);
+    emit_or_rr(&cb, 8, HR9, HR10);               // lane 3
+    emit_mov_ri(&cb, 4, HR11, 0x55);
+    emit_xchg_mr(&cb, 8, mem_bisd(HRDX, HR_NONE, 1, 8), HR11);   // swap with p[1]
+    emit_shl_ri(&cb, 8, HR11, 32);
+    emit_or_rr(&cb, 8, HR9, HR11);               // lane 4 = old p[1]
+    emit_mov_ri(&cb, 4, HRAX, 0xAB);
+    emit_shld_rri(&cb, 8, HRAX, HR9, 0);         // count 0: no change
+    emit_mov_rr(&cb, 8, HRAX, HR9);
+    emit_ret(&cb);
+    Exec e;
+    auto f = e.load<uint64_t (*)(uint64_t, uint64_t, uint64_t *)>(cb);
+    uint64_t mem[2] = { 7, 0x21 };
+    // lanes: old p[1] = 0x21 | cmpxchg ok | bit 20 | bsr(200) = 7 | (200 + 100) & 0xff
+    EXPECT_EQ(0x000000210110072cull, f(200, 100, mem));
+    EXPECT_EQ(99u, mem[0]);
+    EXPECT_EQ(0x55u, mem[1]);
+    mem[0] = 8;   // cmpxchg fails now: lane 3 stays 0
+    uint64_t r = f(1, 2, mem);
+    EXPECT_EQ(0x0000005500100003ull, r);
+    EXPECT_EQ(8u, mem[0]);
+}
+
+using EmitDeath = ::testing::Test;
+
+TEST(EmitDeath, ScaledRspIndexIsAnEmulatorBug)
+{
+    // RSP cannot be a scaled index: the emitter refuses loudly (translator bug).
+    uint8_t b[16];
+    CodeBuf cb = { b, sizeof b, 0, false, 0 };
+    EXPECT_DEATH(emit_mov_rm(&cb, 8, HRAX, mem_bisd(HRBX, HRSP, 4, 0)), "RSP");
+    EXPECT_DEATH(emit_lea(&cb, 8, HRAX, mem_bisd(HR_NONE, HRSP, 1, 0)), "RSP");
+}
+
 }  // namespace

@@ -17,6 +17,8 @@ void options_usage(FILE *f)
           "  -m SIZE                 RAM in MiB (suffix M or G), default 128\n"
           "  -hda/-hdb/-hdc/-hdd FILE  raw IDE disk images\n"
           "  -drive file=F[,format=raw][,if=ide][,index=N][,media=disk][,readonly=on]\n"
+          "  -fda/-fdb FILE          floppy images (720K, 1.2M, 1.44M, 2.88M)\n" /* floppy */
+          "  -drive file=F,if=floppy[,index=0|1][,readonly=on]  a floppy drive\n" /* floppy */
           "  -boot [order=]DRIVES    boot order: c (disk), d (CD), a (floppy), n (net)\n"
           "  -kernel bzImage         boot this Linux kernel directly\n" /* linuxboot */
           "  -initrd FILE            initial ram disk for -kernel\n" /* linuxboot */
@@ -188,8 +190,26 @@ static int parse_drive(Options *o, const char *v, char *err, size_t errlen)
         return -1;
     }
     const char *i = kv_get(v, "if", ifc, sizeof(ifc));
+    if (i && !strcmp(i, "floppy")) { /* floppy */
+        char idx[32], ro[32];
+        const char *ix = kv_get(v, "index", idx, sizeof(idx));
+        unsigned long n = o->mc.fda ? 1 : 0;
+        if (ix && parse_uint(ix, 1, &n) < 0) {
+            snprintf(err, errlen, "-drive if=floppy: index=%s must be 0 or 1", ix);
+            return -1;
+        }
+        if (n ? o->mc.fdb != NULL : o->mc.fda != NULL) {
+            snprintf(err, errlen, "-drive %s: floppy drive %c: is already used", v, n ? 'B' : 'A');
+            return -1;
+        }
+        const char *r = kv_get(v, "readonly", ro, sizeof(ro));
+        o->mc.fd_read_only[n] = r && (!strcmp(r, "on") || !strcmp(r, "true") || !strcmp(r, "yes"));
+        if (n) o->mc.fdb = strdup(f);
+        else o->mc.fda = strdup(f);
+        return 0;
+    }
     if (i && strcmp(i, "ide")) {
-        snprintf(err, errlen, "-drive: if=%s is not supported (only ide so far)", i);
+        snprintf(err, errlen, "-drive: if=%s is not supported (ide or floppy)", i);
         return -1;
     }
     int index = -1;
@@ -357,6 +377,7 @@ int options_parse(Options *o, int argc, char **argv, char *err, size_t errlen)
             "-display", "-serial", "-debugcon", "-device", "-d", "-D", "-accel", "-icount",
             "-rtc", "-timeout", "-screenshot", "-smp", "-machine", "-M", 
             "-kernel", "-initrd", "-append", /* linuxboot */
+            "-fda", "-fdb", /* floppy */
             NULL};
         bool known = false;
         for (int k = 0; with_value[k]; k++) known |= !strcmp(opt, with_value[k]);
@@ -379,6 +400,9 @@ int options_parse(Options *o, int argc, char **argv, char *err, size_t errlen)
         } else if (!strcmp(opt, "-hda") || !strcmp(opt, "-hdb") || !strcmp(opt, "-hdc") ||
                    !strcmp(opt, "-hdd")) {
             if (add_drive(o, v, opt[3] - 'a', false, false, "raw", err, errlen) < 0) return -1;
+        } else if (!strcmp(opt, "-fda") || !strcmp(opt, "-fdb")) { /* floppy */
+            if (opt[3] == 'a') o->mc.fda = v;
+            else o->mc.fdb = v;
         } else if (!strcmp(opt, "-cdrom")) {
             if (add_drive(o, v, 2, true, true, "raw", err, errlen) < 0) return -1;
         } else if (!strcmp(opt, "-drive")) {
