@@ -51,13 +51,7 @@
  */
 #include "cpu/alu.h"
 
-bool parity8(uint8_t v)
-{
-    v ^= v >> 4;
-    v ^= v >> 2;
-    v ^= v >> 1;
-    return !(v & 1);
-}
+bool parity8(uint8_t v) { return !__builtin_parity(v); }
 
 bool cond_test(const Cpu *c, unsigned cc)
 {

@@ -30,13 +30,30 @@ uint32_t opnd_ea(const Cpu *c, const Insn *in);
 /* Read/write operand n at its own size (1/2/4 bytes); values are zero-extended. */
 uint32_t opnd_read(Cpu *c, const Insn *in, int n);
 void opnd_write(Cpu *c, const Insn *in, int n, uint32_t v);
-/* Byte registers: 0-3 = AL CL DL BL, 4-7 = AH CH DH BH. */
-uint32_t reg_read(const Cpu *c, int reg, unsigned size);
-void reg_write(Cpu *c, int reg, unsigned size, uint32_t v);
 /* Mask for a size in bytes: 1 -> 0xff, 2 -> 0xffff, 4 -> 0xffffffff. */
 static inline uint32_t size_mask(unsigned size)
 {
     return size >= 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
+}
+/* Byte registers: 0-3 = AL CL DL BL, 4-7 = AH CH DH BH. Inline: every handler uses
+ * them. */
+static inline uint32_t reg_read(const Cpu *c, int reg, unsigned size)
+{
+    if (size == 1) return reg < 4 ? c->regs[reg] & 0xff : (c->regs[reg - 4] >> 8) & 0xff;
+    return c->regs[reg] & size_mask(size);
+}
+static inline void reg_write(Cpu *c, int reg, unsigned size, uint32_t v)
+{
+    if (size == 1) {
+        if (reg < 4)
+            c->regs[reg] = (c->regs[reg] & ~0xffu) | (v & 0xff);
+        else
+            c->regs[reg - 4] = (c->regs[reg - 4] & ~0xff00u) | ((v & 0xff) << 8);
+    } else if (size == 2) {
+        c->regs[reg] = (c->regs[reg] & ~0xffffu) | (v & 0xffff);
+    } else {
+        c->regs[reg] = v;
+    }
 }
 /* Sign bit for a size in bytes. */
 static inline uint32_t size_sign(unsigned size) { return 1u << (size * 8 - 1); }

@@ -5,26 +5,6 @@
  */
 #include "cpu/interp.h"
 
-uint32_t reg_read(const Cpu *c, int reg, unsigned size)
-{
-    if (size == 1) return reg < 4 ? c->regs[reg] & 0xff : (c->regs[reg - 4] >> 8) & 0xff;
-    return c->regs[reg] & size_mask(size);
-}
-
-void reg_write(Cpu *c, int reg, unsigned size, uint32_t v)
-{
-    if (size == 1) {
-        if (reg < 4)
-            c->regs[reg] = (c->regs[reg] & ~0xffu) | (v & 0xff);
-        else
-            c->regs[reg - 4] = (c->regs[reg - 4] & ~0xff00u) | ((v & 0xff) << 8);
-    } else if (size == 2) {
-        c->regs[reg] = (c->regs[reg] & ~0xffffu) | (v & 0xffff);
-    } else {
-        c->regs[reg] = v;
-    }
-}
-
 uint32_t opnd_ea(const Cpu *c, const Insn *in)
 {
     uint32_t ea = (uint32_t)in->disp;

@@ -123,7 +123,10 @@ static void fdc_reset(void *opaque)
     }
 }
 
-static FdcDrive *fdc_drive(Fdc *f, int ds) { return ds < 2 && f->drive[ds].present ? &f->drive[ds] : NULL; }
+static FdcDrive *fdc_drive(Fdc *f, int ds)
+{
+    return ds < 2 && f->drive[ds].present ? &f->drive[ds] : NULL;
+}
 
 /* Can the drive transfer data now? Returns 0, or the ST1 error bits (with *st0 the
  * ST0 extra bits) when there is no disk, the motor is off or the rate is wrong. */
@@ -180,7 +183,7 @@ static uint8_t fdc_sector_io(Fdc *f, bool write)
 {
     FdcDrive *d = &f->drive[f->xfer_drive];
     int64_t off = fdc_offset(d, f->xfer_cyl, f->xfer_head, f->xfer_sect);
-    if (off < 0) return ST1_ND;
+    if (off < 0 || !d->blk) return ST1_ND;
     int r = write ? blk_write(d->blk, (uint64_t)off, f->buf, FDC_SECTOR)
                   : blk_read(d->blk, (uint64_t)off, f->buf, FDC_SECTOR);
     return r < 0 ? ST1_ND : 0; /* an unreadable host sector looks like a missing one */
@@ -192,20 +195,34 @@ static void fdc_rw_dma(Fdc *f, bool write)
     for (;;) {
         uint8_t st1 = 0;
         if (!write) st1 = fdc_sector_io(f, false);
-        if (st1) return fdc_xfer_end(f, ST0_ABNORMAL, st1, 0);
+        if (st1) {
+            fdc_xfer_end(f, ST0_ABNORMAL, st1, 0);
+            return;
+        }
         int n = (f->dor & DOR_DMA) ? dma_transfer(f->dma, f->dma_ch, f->buf, FDC_SECTOR, !write)
                                    : 0;
         bool tc = n > 0 && dma_terminal_count(f->dma, f->dma_ch);
-        if (n < FDC_SECTOR && !tc) /* DMA never answered: overrun/underrun */
-            return fdc_xfer_end(f, ST0_ABNORMAL, ST1_OR, 0);
+        if (n < FDC_SECTOR && !tc) { /* DMA never answered: overrun/underrun */
+            fdc_xfer_end(f, ST0_ABNORMAL, ST1_OR, 0);
+            return;
+        }
         if (write) {
             if (n < FDC_SECTOR) memset(f->buf + n, 0, FDC_SECTOR - n);
             st1 = fdc_sector_io(f, true);
-            if (st1) return fdc_xfer_end(f, ST0_ABNORMAL, st1, 0);
+            if (st1) {
+                fdc_xfer_end(f, ST0_ABNORMAL, st1, 0);
+                return;
+            }
         }
         bool more = fdc_advance(f);
-        if (tc) return fdc_xfer_end(f, 0, 0, 0);
-        if (!more) return fdc_xfer_end(f, ST0_ABNORMAL, ST1_EN, 0);
+        if (tc) {
+            fdc_xfer_end(f, 0, 0, 0);
+            return;
+        }
+        if (!more) {
+            fdc_xfer_end(f, ST0_ABNORMAL, ST1_EN, 0);
+            return;
+        }
     }
 }
 
@@ -228,10 +245,16 @@ static void fdc_pio_sector_done(Fdc *f)
 {
     if (f->xfer_kind == FDC_XFER_WRITE) {
         uint8_t st1 = fdc_sector_io(f, true);
-        if (st1) return fdc_xfer_end(f, ST0_ABNORMAL, st1, 0);
+        if (st1) {
+            fdc_xfer_end(f, ST0_ABNORMAL, st1, 0);
+            return;
+        }
     }
     /* with no TC from a DMA controller the command runs to the end of the track */
-    if (!fdc_advance(f)) return fdc_xfer_end(f, ST0_ABNORMAL, ST1_EN, 0);
+    if (!fdc_advance(f)) {
+        fdc_xfer_end(f, ST0_ABNORMAL, ST1_EN, 0);
+        return;
+    }
     fdc_pio_start_sector(f);
 }
 
@@ -247,17 +270,26 @@ static void fdc_cmd_rw(Fdc *f, bool write)
     f->xfer_mt = c[0] & 0x80;
     f->eot = c[6];
     uint8_t st0x, st1 = fdc_check_media(f, ds, &st0x);
-    if (st1) return fdc_result7(f, ST0_ABNORMAL | st0x | (hd << 2) | ds, st1, 0, c[2], c[3],
-                                c[4], c[5]);
+    if (st1) {
+        fdc_result7(f, ST0_ABNORMAL | st0x | (hd << 2) | ds, st1, 0, c[2], c[3], c[4], c[5]);
+        return;
+    }
     FdcDrive *d = &f->drive[ds];
-    if (write && d->blk->read_only)
-        return fdc_result7(f, ST0_ABNORMAL | (hd << 2) | ds, ST1_NW, 0, c[2], c[3], c[4], c[5]);
+    if (write && d->blk->read_only) {
+        fdc_result7(f, ST0_ABNORMAL | (hd << 2) | ds, ST1_NW, 0, c[2], c[3], c[4], c[5]);
+        return;
+    }
     /* only 512-byte sectors exist on these media; the ID's head must match the head */
-    if (c[5] != 2 || c[3] != hd || fdc_offset(d, c[2], c[3], c[4]) < 0)
-        return fdc_result7(f, ST0_ABNORMAL | (hd << 2) | ds, ST1_ND, 0, c[2], c[3], c[4], c[5]);
+    if (c[5] != 2 || c[3] != hd || fdc_offset(d, c[2], c[3], c[4]) < 0) {
+        fdc_result7(f, ST0_ABNORMAL | (hd << 2) | ds, ST1_ND, 0, c[2], c[3], c[4], c[5]);
+        return;
+    }
     d->cyl = c[2]; /* implied seek */
     f->xfer_kind = write ? FDC_XFER_WRITE : FDC_XFER_READ;
-    if (!(f->hlt_nd & 1)) return fdc_rw_dma(f, write);
+    if (!(f->hlt_nd & 1)) {
+        fdc_rw_dma(f, write);
+        return;
+    }
     f->phase = FDC_PHASE_EXEC;
     fdc_pio_start_sector(f);
 }
@@ -269,7 +301,7 @@ static void fdc_format_id(Fdc *f, const uint8_t *id)
     f->xfer_cyl = id[0];
     f->xfer_sect = id[2];
     int64_t off = fdc_offset(d, d->cyl, f->xfer_head, id[2]);
-    if (off >= 0) {
+    if (off >= 0 && d->blk) {
         uint8_t fill[FDC_SECTOR];
         memset(fill, f->fmt_fill, sizeof(fill));
         blk_write(d->blk, (uint64_t)off, fill, FDC_SECTOR);
@@ -287,12 +319,17 @@ static void fdc_cmd_format(Fdc *f)
     f->fmt_left = c[3];
     f->fmt_fill = c[5];
     uint8_t st0x, st1 = fdc_check_media(f, ds, &st0x);
-    if (st1) return fdc_result7(f, ST0_ABNORMAL | st0x | (hd << 2) | ds, st1, 0, 0, hd, 0, c[2]);
+    if (st1) {
+        fdc_result7(f, ST0_ABNORMAL | st0x | (hd << 2) | ds, st1, 0, 0, hd, 0, c[2]);
+        return;
+    }
     FdcDrive *d = &f->drive[ds];
     f->xfer_cyl = d->cyl;
     f->xfer_sect = 1;
-    if (d->blk->read_only)
-        return fdc_result7(f, ST0_ABNORMAL | (hd << 2) | ds, ST1_NW, 0, d->cyl, hd, 1, c[2]);
+    if (d->blk->read_only) {
+        fdc_result7(f, ST0_ABNORMAL | (hd << 2) | ds, ST1_NW, 0, d->cyl, hd, 1, c[2]);
+        return;
+    }
     if (f->hlt_nd & 1) {
         f->phase = FDC_PHASE_EXEC;
         f->buf_pos = 0;
@@ -303,7 +340,10 @@ static void fdc_cmd_format(Fdc *f)
     while (f->fmt_left) {
         uint8_t id[4];
         int n = (f->dor & DOR_DMA) ? dma_transfer(f->dma, f->dma_ch, id, 4, false) : 0;
-        if (n < 4) return fdc_xfer_end(f, ST0_ABNORMAL, ST1_OR, 0);
+        if (n < 4) {
+            fdc_xfer_end(f, ST0_ABNORMAL, ST1_OR, 0);
+            return;
+        }
         fdc_format_id(f, id);
         if (dma_terminal_count(f->dma, f->dma_ch)) break;
     }
@@ -584,8 +624,9 @@ static int fdc_post_load(void *o)
     if (f->res_len > sizeof(f->res)) f->res_len = sizeof(f->res);
     if (f->res_pos >= f->res_len && f->phase == FDC_PHASE_RESULT) fdc_to_command(f);
     if (f->buf_len > FDC_SECTOR) f->buf_len = FDC_SECTOR;
-    if (f->buf_pos > f->buf_len) f->buf_pos = 0;
-    if (f->xfer_drive > 1 || (f->phase == FDC_PHASE_EXEC && !f->drive[f->xfer_drive].blk))
+    if (f->phase == FDC_PHASE_EXEC && (f->buf_len == 0 || f->buf_pos >= f->buf_len))
+        fdc_to_command(f); /* not a state the controller can be in */
+    if (f->phase == FDC_PHASE_EXEC && (f->xfer_drive > 1 || !f->drive[f->xfer_drive].blk))
         fdc_to_command(f);
     if (f->reset_sense > 4) f->reset_sense = 4;
     fdc_update_irq(f);

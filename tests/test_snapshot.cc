@@ -75,11 +75,21 @@ void boot_to_midpoint(GuestRun &g)
 
 } // namespace
 
-TEST(Snapshot, RestoredRunMatchesUninterruptedRun)
+/* Boots the demo until `marker` is on the serial line (or, with marker NULL, for
+ * `ns` of virtual time), saves to a file, finishes the run; then restores the file into
+ * a fresh machine and finishes again: same serial output, instruction count, time and
+ * screen. */
+static void check_restored_run(const char *marker, uint64_t ns)
 {
+    SCOPED_TRACE(marker ? marker : ("t=" + std::to_string(ns)).c_str());
     std::string path = temp_path();
     GuestRun a;
-    boot_to_midpoint(a);
+    a.disk(rom_path("demo.img"));
+    ASSERT_TRUE(a.create()) << a.err;
+    if (marker)
+        ASSERT_TRUE(run_until(a, marker)) << a.serial;
+    else
+        ASSERT_FALSE(machine_run_for(a.m, ns));
     char err[512];
     ASSERT_EQ(machine_save(a.m, path.c_str(), err, sizeof err), 0) << err;
     uint64_t icount_at_save = a.m->cpu.icount;
@@ -103,6 +113,18 @@ TEST(Snapshot, RestoredRunMatchesUninterruptedRun)
     EXPECT_EQ(screen(b.m), screen(a.m));
     EXPECT_NE(screen(a.m), "");
     unlink(path.c_str());
+}
+
+TEST(Snapshot, RestoredRunMatchesUninterruptedRun)
+{
+    check_restored_run("int 13h drive parameters", 0);
+}
+
+/* Earlier save points: during SeaBIOS's POST (PIT/RTC programming, PCI enumeration,
+ * shadowing through PAM, the VGA BIOS) and just before the demo starts printing. */
+TEST(Snapshot, RestoredRunMatchesFromFirmwarePhases)
+{
+    for (uint64_t ms : {5, 30}) check_restored_run(nullptr, ms * 1000000);
 }
 
 TEST(Snapshot, SaveLoadSaveIsIdentical)
@@ -356,7 +378,9 @@ TEST(SnapshotExperiment, Drop)
     const char *drop = getenv("DBT86_SNAP_DROP");
     if (!drop) GTEST_SKIP();
     GuestRun a;
-    boot_to_midpoint(a);
+    a.disk(rom_path("demo.img"));
+    ASSERT_TRUE(a.create());
+    ASSERT_FALSE(machine_run_for(a.m, atoi(getenv("DBT86_SNAP_MS")) * 1000000ull));
     std::string s = save_string(a.m);
     size_t mark = a.serial.size();
     ASSERT_TRUE(a.run(60));
@@ -370,7 +394,7 @@ TEST(SnapshotExperiment, Drop)
     std::string err;
     ASSERT_EQ(load_string(b.m, s, &err), 0) << err;
     b.run(60);
-    printf("drop %s: rest %zu bytes, same=%d icount %llu vs %llu\n", drop, rest_a.size(),
-           b.serial == rest_a, (unsigned long long)a.m->cpu.icount,
+    printf("%s ms drop %s: rest %zu bytes, same=%d icount %llu vs %llu\n", getenv("DBT86_SNAP_MS"), drop, rest_a.size(),
+           b.serial == rest_a && screen(a.m) == screen(b.m), (unsigned long long)a.m->cpu.icount,
            (unsigned long long)b.m->cpu.icount);
 }
