@@ -93,6 +93,32 @@ static const DeviceOps pm_io_ops = {
     .name = "acpi-pm-io", .read = pm_read, .write = pm_write, .min_access = 1, .max_access = 2,
 };
 
+#define APM_ACPI_ENABLE 0xf1
+#define APM_ACPI_DISABLE 0xf0
+
+static uint32_t apm_read(void *opaque, uint32_t off, unsigned size)
+{
+    AcpiPm *p = opaque;
+    return off == 0 ? p->apm_cnt : p->apm_sts;
+}
+
+static void apm_write(void *opaque, uint32_t off, uint32_t v, unsigned size)
+{
+    AcpiPm *p = opaque;
+    if (off == 1) {
+        p->apm_sts = v;
+        return;
+    }
+    p->apm_cnt = v;
+    if (v == APM_ACPI_ENABLE) p->pm1_cnt |= PM1_CNT_SCI_EN;
+    if (v == APM_ACPI_DISABLE) p->pm1_cnt &= ~PM1_CNT_SCI_EN;
+    pm_update_sci(p);
+}
+
+static const DeviceOps apm_ops = {
+    .name = "apm", .read = apm_read, .write = apm_write, .min_access = 1, .max_access = 1,
+};
+
 /* PMBASE (0x40) and PMREGMISC (0x80 bit 0) decide where the registers appear. */
 static void pm_remap(AcpiPm *p)
 {
@@ -127,6 +153,7 @@ void acpi_pm_reset(void *opaque)
     p->pm1_sts = 0;
     p->pm1_en = 0;
     p->pm1_cnt = 0;
+    p->apm_cnt = p->apm_sts = 0;
     p->pci.config[0x40] = 1; /* I/O space indicator */
     p->pci.config[0x41] = p->pci.config[0x42] = p->pci.config[0x43] = 0;
     p->pci.config[0x80] = 0;
@@ -140,6 +167,7 @@ void acpi_pm_reset(void *opaque)
 
 static const StateField pm_fields[] = {
     STATE_U16(AcpiPm, pm1_sts), STATE_U16(AcpiPm, pm1_en), STATE_U16(AcpiPm, pm1_cnt),
+    STATE_U8(AcpiPm, apm_cnt), STATE_U8(AcpiPm, apm_sts),
     STATE_BYTES(AcpiPm, pci.config, 256), STATE_END,
 };
 static const StateDesc pm_state = {"acpi-pm", 1, pm_fields};
@@ -167,6 +195,7 @@ void acpi_pm_init(AcpiPm *p, Bus *bus, PciBus *pci, Clock *clock, IrqLine sci,
     p->pci.opaque = p;
     p->pci.config_write = pm_config_write;
     timer_init(&p->overflow, clock, pm_overflow, p);
+    bus_map_io(bus, 0xb2, 2, &apm_ops, p);
     pci_register(pci, &p->pci, PCI_DEVFN(1, 3));
     acpi_pm_reset(p);
 }

@@ -3,7 +3,10 @@
  * as firmware and a simple OS use it: PMBASE (config 0x40) with its enable bit
  * (config 0x80 bit 0), PM1 status/enable/control registers, the 24-bit ACPI PM timer
  * at 3.579545 MHz derived from virtual time, power-off when the guest sets SLP_EN
- * with sleep type 0 (S5, as QEMU's DSDT defines it), and the SCI on IRQ 9.
+ * with sleep type 0 (S5, as QEMU's DSDT defines it), the SCI on IRQ 9, and the SMI
+ * command port 0xB2 (with status 0xB3): there is no SMM, so the two ACPI commands the
+ * firmware's FADT names are carried out directly — 0xF1 enables ACPI mode (SCI_EN),
+ * 0xF0 disables it — as an SMI handler would.
  */
 #ifndef DBT86_ACPI_PM_H
 #define DBT86_ACPI_PM_H
@@ -24,6 +27,8 @@ typedef struct AcpiPm {
     uint16_t pm1_en;     /* PM1 enable */
     uint16_t pm1_cnt;    /* PM1 control: SCI_EN, SLP_TYP, SLP_EN */
     uint16_t io_base;    /* where the PM registers are mapped, 0 = not mapped */
+    uint8_t apm_cnt;     /* APM control (SMI command) port 0xB2: last value written */
+    uint8_t apm_sts;     /* APM status port 0xB3 (scratch byte) */
     Bus *bus;
     Clock *clock;
     IrqLine sci;         /* IRQ 9 */

@@ -131,6 +131,15 @@ static const DeviceOps fpu_port_ops = {
     .max_access = 1,
 };
 
+/* Port 0x80: POST codes, and the classic I/O delay port. Writes are accepted
+ * silently (so they do not flood -d guest_errors); reads give all ones as on QEMU. */
+static uint32_t port80_read(void *o, uint32_t off, unsigned size) { return 0xff; }
+static void port80_write(void *o, uint32_t off, uint32_t v, unsigned size) {}
+static const DeviceOps port80_ops = {
+    .name = "port80", .read = port80_read, .write = port80_write, .min_access = 1,
+    .max_access = 1,
+};
+
 static void cpu_intr_set(void *o, int n, int level)
 {
     (void)n;
@@ -396,6 +405,7 @@ Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
     bus_map_io(&m->bus, 0x92, 1, &port92_ops, m);
     m->irq13 = pic_irq(&m->pic, 13);
     bus_map_io(&m->bus, 0xf0, 1, &fpu_port_ops, m);
+    bus_map_io(&m->bus, 0x80, 1, &port80_ops, m);
     pci_bus_init(&m->pci, &m->bus);
     m->pci.reset_request = board_reset_cpu;
     m->pci.board = m;

@@ -16,10 +16,19 @@
 typedef struct SnapConfig {
     uint32_t ram_size;
     uint32_t icount_shift;
+    uint64_t disk_size[MACHINE_MAX_DRIVES]; /* per IDE position, 0 = none */
 } SnapConfig;
 
 static const StateField config_fields[] = {
-    STATE_U32(SnapConfig, ram_size), STATE_U32(SnapConfig, icount_shift), STATE_END};
+    STATE_U32(SnapConfig, ram_size), STATE_U32(SnapConfig, icount_shift),
+    STATE_FIELD_(SnapConfig, disk_size, ST_U64, MACHINE_MAX_DRIVES), STATE_END};
+
+/* Disk contents are not in the snapshot (like QEMU's savevm with external images):
+ * at least the drives must be the same size at the same positions. */
+static uint64_t disk_size(const Machine *m, int i)
+{
+    return m->blk[i].fd >= 0 ? m->blk[i].size : 0;
+}
 static const StateDesc config_desc = {"machine", 1, config_fields};
 
 static const StateField clock_fields[] = {STATE_U64(Clock, idle_ns), STATE_END};
@@ -50,7 +59,8 @@ void machine_device_section(const Machine *m, unsigned i, char *buf, size_t n)
 
 int machine_save_buf(Machine *m, SnapBuf *b, char *err, size_t errlen)
 {
-    SnapConfig cfg = {m->ram_size, m->clock.shift};
+    SnapConfig cfg = {m->ram_size, m->clock.shift, {0}};
+    for (int i = 0; i < MACHINE_MAX_DRIVES; i++) cfg.disk_size[i] = disk_size(m, i);
     snap_begin(b);
     snap_put_section(b, config_desc.name, &config_desc, &cfg);
     snap_put_section(b, cpu_state_desc.name, &cpu_state_desc, &m->cpu);
@@ -118,7 +128,8 @@ int machine_load_buf(Machine *m, const uint8_t *data, size_t len, char *err, siz
 
     /* 1. check everything; m is not touched */
     const SnapChunk *c = snap_find(&f, SNAP_SECTION, config_desc.name);
-    SnapConfig cfg = {0, 0};
+    SnapConfig cfg = {0, 0, {0}};
+    for (int i = 0; i < MACHINE_MAX_DRIVES; i++) cfg.disk_size[i] = disk_size(m, i);
     if (!c) {
         snprintf(err, errlen, "snapshot corrupt: no machine configuration section");
         goto out;
@@ -133,6 +144,15 @@ int machine_load_buf(Machine *m, const uint8_t *data, size_t len, char *err, siz
         snprintf(err, errlen, "snapshot was taken with -icount shift=%u, this machine uses %u",
                  cfg.icount_shift, m->clock.shift);
         goto out;
+    }
+    for (int i = 0; i < MACHINE_MAX_DRIVES; i++) {
+        if (cfg.disk_size[i] != disk_size(m, i)) {
+            snprintf(err, errlen,
+                     "snapshot has a %llu-byte disk at IDE position %d, this machine %llu bytes",
+                     (unsigned long long)cfg.disk_size[i], i,
+                     (unsigned long long)disk_size(m, i));
+            goto out;
+        }
     }
     if (load_sections(m, &f, false, err, errlen) < 0) goto out;
     c = snap_find(&f, SNAP_BLOB, "ram");

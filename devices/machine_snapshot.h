@@ -1,6 +1,6 @@
 /*
- * machine_snapshot.h — save and restore a whole Machine as a snapshot file (format in
- * snapshot/state.h and docs/internals.md): configuration check, CPU, clock, board,
+ * machine_snapshot.h — save and restore a whole Machine as a snapshot file (format at the
+ * top of snapshot/state.h): configuration check, CPU, clock, board,
  * one section per device of m->devices[], RAM and video memory as zlib blobs. This is
  * the API a `savevm`/`loadvm` command or a `-loadvm FILE` option calls.
  *

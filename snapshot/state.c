@@ -1,5 +1,5 @@
 /*
- * state.c — the snapshot file format (see state.h and docs/internals.md): writing
+ * state.c — the snapshot file format (layout at the top of state.h): writing
  * sections field by field with names, types and counts, zlib blobs, and a reader that
  * bounds-checks every length so that a truncated or corrupt file is an error, never a
  * crash. Values are converted to little-endian explicitly, whatever the host.

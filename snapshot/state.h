@@ -13,6 +13,15 @@
  *     SnapFile f; snap_parse(&f, data, len, err, n);
  *     const SnapChunk *c = snap_find(&f, SNAP_SECTION, "pit");
  *     if (c) snap_load_section(c, &pit_state, &m->pit, err, n);
+ *
+ * The file (all integers little-endian; a name is u16 length + bytes, at most 63):
+ *     "DBT86SNP"  u32 format version (1)  u32 flags (0)
+ *     chunks: u8 kind ('S' section, 'B' blob, 'E' end)  name  u64 payload length  payload
+ *     section payload: u32 state version  u32 field count, then per field:
+ *                      name  u8 StateType  u32 count  count * size(type) bytes
+ *     blob payload:    u64 uncompressed length  zlib stream (compress2)
+ * A reader skips chunks it does not want, and within a section skips fields it does
+ * not know, which is what keeps old snapshots loading after descriptors grow.
  */
 #ifndef DBT86_SNAPSHOT_STATE_H
 #define DBT86_SNAPSHOT_STATE_H
