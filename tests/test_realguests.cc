@@ -2,7 +2,7 @@
  * test_realguests.cc — guest-level tests with real software nobody on this project
  * wrote: Debian 12's i386 kernel, busybox and SYSLINUX, fetched and assembled at test
  * time by tests/guests/make-linux-guest and make-syslinux-disk (cached in
- * BUILD/guests-cache). The tests skip when the packages cannot be fetched (exit 77).
+ * guests-cache/ beside the sources). The tests skip when the packages cannot be fetched (exit 77).
  * Each expectation is a milestone the machine reaches today, deterministically (all
  * time is virtual), and says what part of the machine it proves.
  */
@@ -30,7 +30,9 @@ constexpr bool kSanitized = false;
 constexpr bool kSanitized = false;
 #endif
 
-std::string cache_dir() { return std::string(DBT86_BUILD_ROOT) + "/guests-cache"; }
+/* One cache beside the sources, shared by every build directory (git ignores it), so
+ * the optimised and the sanitizer builds download the packages once. */
+std::string cache_dir() { return std::string(DBT86_SOURCE_ROOT) + "/guests-cache"; }
 
 /* Runs tests/guests/SCRIPT on the cache directory; 77 means "cannot, skip". */
 int prepare(const char *script, std::string *log)
