@@ -105,3 +105,22 @@ TEST(FloppyBoot, CommandLineRejectsNonFloppyImage)
     EXPECT_EQ(rc, 1) << out;
     EXPECT_NE(out.find("index=2"), std::string::npos) << out;
 }
+
+/* The board collects devices from the bus: the DMA controller and the FDC must be in
+ * its list (for reset and snapshots) without crowding out the others. */
+TEST(FloppyBoot, DmaAndFdcAreBoardDevices)
+{
+    GuestRun g;
+    floppy_guest(g);
+    ASSERT_TRUE(g.create()) << g.err;
+    bool dma = false, fdc = false, vga = false;
+    for (unsigned i = 0; i < g.m->n_devices; i++) {
+        dma |= g.m->devices[i].ops == &dma_ops && g.m->devices[i].dev == &g.m->dma;
+        fdc |= g.m->devices[i].ops == &fdc_ops && g.m->devices[i].dev == &g.m->fdc;
+        vga |= g.m->devices[i].ops == &vga_device_ops;
+    }
+    EXPECT_TRUE(dma);
+    EXPECT_TRUE(fdc);
+    EXPECT_TRUE(vga);
+    EXPECT_LT(g.m->n_devices, (unsigned)MACHINE_MAX_DEVICES);
+}

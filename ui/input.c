@@ -86,3 +86,18 @@ void input_poll(Input *in, Machine *m, uint64_t timeout_ns)
     }
     feed(in, m);
 }
+
+/* sdl: window input. Every key and mouse event passes here so record/replay can hook
+ * it; for now it goes straight to the 8042. */
+void input_key(Input *in, Machine *m, const uint8_t *set2, int n)
+{
+    (void)in;
+    kbc_put_keycode(&m->kbc, set2, n);
+}
+
+/* sdl */
+void input_mouse(Input *in, Machine *m, int dx, int dy, int dz, unsigned buttons)
+{
+    (void)in;
+    kbc_put_mouse(&m->kbc, dx, dy, dz, buttons);
+}

@@ -32,5 +32,11 @@ uint64_t input_host_ns(const Input *in);
 uint64_t input_wallclock(void);
 /* Wait up to timeout_ns for input (0 = just poll), then deliver what arrived. */
 void input_poll(Input *in, Machine *m, uint64_t timeout_ns);
+/* sdl: a key event from a window as set-2 scan code bytes (make, or F0-prefixed break),
+ * for the 8042's keyboard. */
+void input_key(Input *in, Machine *m, const uint8_t *set2, int n);
+/* sdl: relative mouse motion (dy > 0 down), wheel and buttons (bit 0 left, 1 right,
+ * 2 middle) for the 8042's PS/2 mouse. */
+void input_mouse(Input *in, Machine *m, int dx, int dy, int dz, unsigned buttons);
 
 #endif

@@ -13,6 +13,7 @@
 #include "devices/machine.h"
 #include "ui/input.h"
 #include "ui/options.h"
+#include "ui/sdl.h" /* sdl */
 
 #define EXIT_ERROR 1
 #define EXIT_RESET 2
@@ -110,7 +111,7 @@ int main(int argc, char **argv)
         }
         o.mc.log_file = f;
     }
-    if (o.mc.n_drives == 0 && !o.mc.bios_path) {
+    if (o.mc.n_drives == 0 && !o.mc.bios_path && !o.mc.fda && !o.mc.fdb && !o.mc.kernel) {
         /* nothing to boot: use the demo disk this build made from roms/demo.asm */
         if (access(DBT86_DEFAULT_GUEST, R_OK) != 0) {
             fprintf(stderr, "dbt86: no disk given and the demo disk %s is missing "
@@ -131,10 +132,27 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
 
+    SdlUi *ui = NULL; /* sdl */
+    if (o.display_sdl) { /* sdl */
+        if (o.nographic) {
+            fprintf(stderr, "dbt86: -nographic cannot be used with -display sdl\n");
+            machine_destroy(m);
+            return EXIT_ERROR;
+        }
+        ui = sdl_open(err, sizeof(err));
+        if (!ui) {
+            fprintf(stderr, "dbt86: %s\n", err);
+            machine_destroy(m);
+            return EXIT_ERROR;
+        }
+    }
+
     bool stdin_serial = o.serial[0].kind == CHAR_STDIO;
     Input in;
     input_init(&in, stdin_serial);
-    const uint64_t slice = 10000000; /* 10 ms of virtual time between input polls */
+    /* 10 ms of virtual time between input polls; 5 ms with a window (sdl) so keys
+     * and the picture feel immediate */
+    const uint64_t slice = ui ? 5000000 : 10000000;
     for (;;) {
         if (machine_run_for(m, slice)) break;
         uint64_t host = input_host_ns(&in);
@@ -145,12 +163,23 @@ int main(int argc, char **argv)
             if (vt > host) wait = vt - host;
             if (wait > 50000000) wait = 50000000;
         }
-        input_poll(&in, m, wait);
+        if (ui) { /* sdl: wait in pieces of at most 4 ms, serving the window */
+            do {
+                uint64_t piece = wait < 4000000 ? wait : 4000000;
+                input_poll(&in, m, piece);
+                wait -= piece;
+                sdl_poll(ui, &in, m);
+                sdl_refresh(ui, m, input_host_ns(&in));
+            } while (wait && !in.quit);
+        } else {
+            input_poll(&in, m, wait);
+        }
         if (in.quit) machine_request_exit(m, MEXIT_QUIT, 0);
         if (o.timeout_s > 0 && input_host_ns(&in) > (uint64_t)(o.timeout_s * 1e9))
             machine_request_exit(m, MEXIT_TIMEOUT, 0);
     }
     input_restore(&in);
+    sdl_close(ui); /* sdl */
     if (o.stats) {
         double host_s = input_host_ns(&in) / 1e9;
         fprintf(stderr, "dbt86: %llu instructions, %.3f s virtual, %.3f s host, %.1f MIPS\n",

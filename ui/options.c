@@ -27,6 +27,8 @@ void options_usage(FILE *f)
           "  -vga none               no VGA adapter\n"
           "  -nographic              no display; serial port on stdio\n"
           "  -display none           no display\n"
+          "  -display sdl            a window (Ctrl+Alt+G releases the mouse, Ctrl+Alt+F\n"
+          "                          full screen, Ctrl+Alt+Q or closing it quits)\n" /* sdl */
           "  -serial stdio|file:PATH|none   COM1 (given twice: COM2)\n"
           "  -debugcon stdio|file:PATH|none port 0x402 debug console (SeaBIOS log)\n"
           "  -no-reboot              exit instead of rebooting on reset/triple fault\n"
@@ -433,9 +435,17 @@ int options_parse(Options *o, int argc, char **argv, char *err, size_t errlen)
             }
         } else if (!strcmp(opt, "-display")) {
             if (!strcmp(v, "none")) o->display_none = true;
+#ifdef DBT86_HAVE_SDL /* sdl */
+            else if (!strcmp(v, "sdl")) o->display_sdl = true;
+#else
+            else if (!strcmp(v, "sdl")) { /* sdl */
+                snprintf(err, errlen, "-display sdl: this dbt86 was built without SDL2 "
+                         "(install libsdl2-dev and rebuild)");
+                return -1;
+            }
+#endif
             else {
-                snprintf(err, errlen, "-display %s: only 'none' exists so far "
-                         "(the SDL window comes later)", v);
+                snprintf(err, errlen, "-display %s: supported: sdl, none", v); /* sdl */
                 return -1;
             }
         } else if (!strcmp(opt, "-serial")) {

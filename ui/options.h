@@ -26,6 +26,7 @@ typedef struct Options {
     CharSpec debugcon;
     bool nographic;
     bool display_none;
+    bool display_sdl;         /* sdl: -display sdl: the SDL2 window */
     bool icount_sleep;        /* -icount sleep=on (default): idle time follows host time */
     double timeout_s;         /* -timeout: host seconds (0 = none) */
     const char *screenshot;   /* -screenshot FILE: the screen at exit */
