@@ -13,6 +13,7 @@
 #include "devices/machine.h"
 #include "ui/input.h"
 #include "ui/options.h"
+#include "ui/screenshot.h"
 #include "ui/sdl.h" /* sdl */
 
 #define EXIT_ERROR 1
@@ -53,32 +54,6 @@ static int make_sink(const CharSpec *cs, CharSink *out, const char *what)
         }
         out->write = sink_file;
         out->opaque = f;
-    }
-    return 0;
-}
-
-static int write_screenshot(Machine *m, const char *path)
-{
-    size_t cap = 64 * 1024;
-    char *text = malloc(cap);
-    int n = text ? vga_text_dump(&m->vga, text, cap) : -1;
-    if (n < 0) {
-        free(text);
-        fprintf(stderr, "dbt86: -screenshot %s: the screen is in a graphics mode (PNG "
-                "screenshots come later)\n", path);
-        return -1;
-    }
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "dbt86: -screenshot %s: %s\n", path, strerror(errno));
-        free(text);
-        return -1;
-    }
-    fwrite(text, 1, n, f);
-    free(text);
-    if (fclose(f) != 0) {
-        fprintf(stderr, "dbt86: -screenshot %s: %s\n", path, strerror(errno));
-        return -1;
     }
     return 0;
 }
@@ -209,7 +184,10 @@ int main(int argc, char **argv)
         cpu_format_state(&m->cpu, buf, sizeof(buf));
         fputs(buf, o.mc.log_file ? (FILE *)o.mc.log_file : stderr);
     }
-    if (o.screenshot && write_screenshot(m, o.screenshot) < 0 && rc == 0) rc = EXIT_ERROR;
+    if (o.screenshot && screenshot_write(m, o.screenshot, err, sizeof(err)) < 0) {
+        fprintf(stderr, "dbt86: -screenshot %s\n", err);
+        if (rc == 0) rc = EXIT_ERROR;
+    }
     machine_destroy(m);
     if (o.mc.log_file) fclose(o.mc.log_file);
     return rc;

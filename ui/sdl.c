@@ -217,10 +217,13 @@ static bool hotkey(SdlUi *ui, Input *in, Machine *m, const SDL_KeyboardEvent *k)
         SDL_SetWindowFullscreen(ui->win, ui->fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
     } else if (sc == SDL_SCANCODE_G) {
         set_grab(ui, false);
+        if (ui->buttons) { /* buttons held at release must not stay down in the guest */
+            ui->buttons = 0;
+            input_mouse(in, m, 0, 0, 0, 0);
+        }
     } else {
         in->quit = true;
     }
-    (void)m;
     return true;
 }
 
@@ -246,7 +249,6 @@ void sdl_poll(SdlUi *ui, Input *in, Machine *m)
                 break;
             }
             if (sc >= 0 && sc < SDL_NUM_SCANCODES && ui->down[sc]) send_key(ui, in, m, sc, false);
-            else if (sc == SDL_SCANCODE_PRINTSCREEN) send_key(ui, in, m, sc, false);
             break;
         }
         case SDL_MOUSEBUTTONDOWN:

@@ -1,0 +1,271 @@
+/*
+ * test_sdl.cc — the SDL window (-display sdl) driven for real under Xvfb: the window's
+ * pixels (read back with xwd) must equal the machine's own vga_render of the same
+ * screen, and keys typed with xdotool must reach a guest that echoes INT 16h keys to
+ * COM1. Skips when dbt86 lacks SDL or Xvfb/xdotool/xwd are not installed.
+ */
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "guest_util.h"
+
+extern "C" {
+#include "devices/vga.h"
+}
+
+namespace {
+
+/* Boot sector: prints "dbt86 key echo" with INT 10h, writes 'R' to COM1, then echoes
+ * every INT 16h key to COM1 until 'q', then writes 0 to port 0xF4 (isa-debug-exit).
+ * Assembled from:
+ *   xor ax,ax / mov ds,ax / mov si,msg / .p: lodsb / test al,al / jz .r / mov ah,0eh /
+ *   mov bx,7 / int 10h / jmp .p / .r: mov dx,3f8h / mov al,'R' / out dx,al /
+ *   .k: mov ah,0 / int 16h / mov dx,3f8h / out dx,al / cmp al,'q' / jne .k /
+ *   mov dx,0f4h / mov al,0 / out dx,al / .h: hlt / jmp .h / msg: db "dbt86 key echo",0 */
+const uint8_t ECHO_CODE[] = {
+    0x31, 0xc0, 0x8e, 0xd8, 0xbe, 0x30, 0x7c, 0xac, 0x84, 0xc0, 0x74, 0x09,
+    0xb4, 0x0e, 0xbb, 0x07, 0x00, 0xcd, 0x10, 0xeb, 0xf2, 0xba, 0xf8, 0x03,
+    0xb0, 0x52, 0xee, 0xb4, 0x00, 0xcd, 0x16, 0xba, 0xf8, 0x03, 0xee, 0x3c,
+    0x71, 0x75, 0xf4, 0xba, 0xf4, 0x00, 0xb0, 0x00, 0xee, 0xf4, 0xeb, 0xfd,
+    'd', 'b', 't', '8', '6', ' ', 'k', 'e', 'y', ' ', 'e', 'c', 'h', 'o', 0};
+
+bool have(const char *prog)
+{
+    return system((std::string("command -v ") + prog + " >/dev/null 2>&1").c_str()) == 0;
+}
+
+std::string capture(const std::string &cmd)
+{
+    std::string out;
+    FILE *p = popen(cmd.c_str(), "r");
+    if (!p) return out;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    pclose(p);
+    return out;
+}
+
+void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
+uint32_t be32(const std::string &s, size_t off)
+{
+    return (uint32_t)(uint8_t)s[off] << 24 | (uint32_t)(uint8_t)s[off + 1] << 16 |
+           (uint32_t)(uint8_t)s[off + 2] << 8 | (uint8_t)s[off + 3];
+}
+
+/* Decodes an XWD dump (ZPixmap, 24/32 bpp TrueColor) into 0x00RRGGBB pixels. */
+bool parse_xwd(const std::string &d, int *w, int *h, std::vector<uint32_t> *px)
+{
+    if (d.size() < 100) return false;
+    uint32_t hsize = be32(d, 0), format = be32(d, 8), width = be32(d, 16),
+             height = be32(d, 20), order = be32(d, 28), bpp = be32(d, 44),
+             bpl = be32(d, 48), rmask = be32(d, 56), gmask = be32(d, 60),
+             bmask = be32(d, 64), ncolors = be32(d, 76);
+    if (format != 2 || bpp != 32 || rmask != 0xff0000 || gmask != 0xff00 || bmask != 0xff)
+        return false;
+    size_t off = hsize + (size_t)ncolors * 12;
+    if (d.size() < off + (size_t)bpl * height) return false;
+    px->resize((size_t)width * height);
+    for (uint32_t y = 0; y < height; y++)
+        for (uint32_t x = 0; x < width; x++) {
+            const uint8_t *p = (const uint8_t *)d.data() + off + (size_t)y * bpl + x * 4;
+            uint32_t v = order == 0 ? (uint32_t)p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24
+                                    : (uint32_t)p[3] | p[2] << 8 | p[1] << 16 | (uint32_t)p[0] << 24;
+            (*px)[(size_t)y * width + x] = v & 0xffffff;
+        }
+    *w = (int)width;
+    *h = (int)height;
+    return true;
+}
+
+class SdlWindow : public ::testing::Test {
+protected:
+    pid_t xvfb = -1, emu = -1;
+    std::string display, dir, disk, serial;
+
+    void SetUp() override
+    {
+        if (run_cmd(dbt86_bin() + " -display sdl -version") != 0)
+            GTEST_SKIP() << "dbt86 was built without SDL2 (libsdl2-dev)";
+        if (!have("Xvfb") || !have("xdotool") || !have("xwd"))
+            GTEST_SKIP() << "needs Xvfb, xdotool and xwd (apt-get install xvfb xdotool x11-apps)";
+        char tmpl[] = "/tmp/dbt86-sdl-XXXXXX";
+        ASSERT_NE(mkdtemp(tmpl), nullptr);
+        dir = tmpl;
+        disk = dir + "/echo.img";
+        serial = dir + "/serial.txt";
+        std::string img(512, '\0');
+        memcpy(&img[0], ECHO_CODE, sizeof ECHO_CODE);
+        img[510] = 0x55;
+        img[511] = (char)0xaa;
+        FILE *f = fopen(disk.c_str(), "wb");
+        ASSERT_NE(f, nullptr);
+        fwrite(img.data(), 1, img.size(), f);
+        fclose(f);
+        /* a display number nobody uses: no lock file and no socket */
+        int n = 0;
+        for (int k = 70 + getpid() % 100; k < 400; k++) {
+            struct stat st;
+            if (stat(("/tmp/.X" + std::to_string(k) + "-lock").c_str(), &st) != 0 &&
+                stat(("/tmp/.X11-unix/X" + std::to_string(k)).c_str(), &st) != 0) {
+                n = k;
+                break;
+            }
+        }
+        ASSERT_NE(n, 0);
+        display = ":" + std::to_string(n);
+        xvfb = fork();
+        if (xvfb == 0) {
+            int null = open("/dev/null", O_WRONLY);
+            dup2(null, 1);
+            dup2(null, 2);
+            execlp("Xvfb", "Xvfb", display.c_str(), "-screen", "0", "1024x768x24",
+                   "-nolisten", "tcp", (char *)nullptr);
+            _exit(127);
+        }
+        std::string sock = "/tmp/.X11-unix/X" + std::to_string(n);
+        for (int i = 0; i < 100; i++) {
+            struct stat st;
+            if (stat(sock.c_str(), &st) == 0) break;
+            sleep_ms(50);
+        }
+        setenv("DISPLAY", display.c_str(), 1);
+    }
+
+    void TearDown() override
+    {
+        if (emu > 0) {
+            kill(emu, SIGKILL);
+            waitpid(emu, nullptr, 0);
+        }
+        if (xvfb > 0) {
+            kill(xvfb, SIGTERM);
+            waitpid(xvfb, nullptr, 0);
+        }
+        if (!dir.empty()) system(("rm -rf " + dir).c_str());
+    }
+
+    void start()
+    {
+        emu = fork();
+        if (emu == 0) {
+            std::string ser = "file:" + serial;
+            execl(dbt86_bin().c_str(), "dbt86", "-display", "sdl", "-snapshot", "-hda",
+                  disk.c_str(), "-serial", ser.c_str(), "-device",
+                  "isa-debug-exit,iobase=0xf4,iosize=4", "-timeout", "60", (char *)nullptr);
+            _exit(127);
+        }
+    }
+
+    /* Waits until COM1 shows 'R' (the guest is reading keys) and the window exists. */
+    std::string wait_ready()
+    {
+        for (int i = 0; i < 400; i++) {
+            if (read_file(serial).find('R') != std::string::npos) {
+                std::string w = capture("xdotool search --name '^dbt86$' 2>/dev/null");
+                if (!w.empty()) return w.substr(0, w.find('\n'));
+            }
+            sleep_ms(50);
+        }
+        return "";
+    }
+
+    /* Waits for the emulator to exit; returns its exit code or -1 on time-out. */
+    int wait_exit(int ms)
+    {
+        for (int i = 0; i < ms / 20; i++) {
+            int st;
+            if (waitpid(emu, &st, WNOHANG) == emu) {
+                emu = -1;
+                return WIFEXITED(st) ? WEXITSTATUS(st) : -2;
+            }
+            sleep_ms(20);
+        }
+        return -1;
+    }
+
+    void focus(const std::string &win)
+    {
+        capture("xdotool mousemove 5 5 windowfocus --sync " + win + " 2>&1");
+    }
+};
+
+TEST_F(SdlWindow, ShowsExactlyWhatVgaRenders)
+{
+    /* the same guest in-process, stopped where the window's guest waits for a key */
+    GuestRun g;
+    g.cfg.ram_mb = 128;
+    g.disk(disk);
+    ASSERT_TRUE(g.create()) << g.err;
+    for (int i = 0; i < 2000 && g.serial.find('R') == std::string::npos; i++)
+        g.run(0.01);
+    ASSERT_EQ(g.serial, "R");
+    std::vector<uint32_t> want(1024 * 768);
+    int ww = 0, wh = 0;
+    ASSERT_EQ(vga_render(&g.m->vga, want.data(), 1024, 768, &ww, &wh), 0);
+    ASSERT_EQ(ww, 720);
+    ASSERT_EQ(wh, 400);
+    want.resize((size_t)ww * wh);
+    char text[8192];
+    ASSERT_GT(vga_text_dump(&g.m->vga, text, sizeof text), 0);
+    ASSERT_NE(std::string(text).find("dbt86 key echo"), std::string::npos) << text;
+
+    start();
+    std::string win = wait_ready();
+    ASSERT_FALSE(win.empty()) << "no window or no 'R' on COM1: " << read_file(serial);
+    /* the window refreshes within 16 ms of host time; allow a few seconds */
+    int w = 0, h = 0;
+    size_t diff = 0;
+    std::vector<uint32_t> got;
+    for (int i = 0; i < 50; i++) {
+        std::string dump = capture("xwd -silent -id " + win);
+        ASSERT_TRUE(parse_xwd(dump, &w, &h, &got)) << "cannot read xwd output";
+        diff = 0;
+        if (w == ww && h == wh)
+            for (size_t k = 0; k < got.size(); k++) diff += got[k] != want[k];
+        if (w == ww && h == wh && diff == 0) break;
+        sleep_ms(100);
+    }
+    EXPECT_EQ(w, 720);
+    EXPECT_EQ(h, 400);
+    EXPECT_EQ(diff, 0u) << "pixels differ between the window and vga_render";
+    /* sanity: the screen is not blank (text glyphs are there) */
+    size_t lit = 0;
+    for (uint32_t p : want) lit += p != 0;
+    EXPECT_GT(lit, 1000u);
+}
+
+TEST_F(SdlWindow, TypedKeysReachTheGuest)
+{
+    start();
+    std::string win = wait_ready();
+    ASSERT_FALSE(win.empty()) << "no window or no 'R' on COM1: " << read_file(serial);
+    focus(win);
+    capture("xdotool key --delay 30 a shift+b c 1 space minus Return q 2>&1");
+    EXPECT_EQ(wait_exit(10000), 1); /* isa-debug-exit value 0 */
+    EXPECT_EQ(read_file(serial), "RaBc1 -\rq");
+}
+
+TEST_F(SdlWindow, CtrlAltQQuitsWithoutTypingQ)
+{
+    start();
+    std::string win = wait_ready();
+    ASSERT_FALSE(win.empty()) << "no window or no 'R' on COM1: " << read_file(serial);
+    focus(win);
+    capture("xdotool key ctrl+alt+q 2>&1");
+    EXPECT_EQ(wait_exit(10000), 0); /* MEXIT_QUIT, not the guest's debug-exit */
+    EXPECT_EQ(read_file(serial), "R");
+}
+
+} // namespace
