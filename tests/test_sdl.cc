@@ -13,6 +13,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstring>
+#include <cstdint>
 #include <string>
 #include <thread>
 #include <vector>
@@ -20,24 +22,33 @@
 #include "guest_util.h"
 
 extern "C" {
+#include "devices/i8042.h"
 #include "devices/vga.h"
 }
 
 namespace {
 
 /* Boot sector: prints "dbt86 key echo" with INT 10h, writes 'R' to COM1, then echoes
- * every INT 16h key to COM1 until 'q', then writes 0 to port 0xF4 (isa-debug-exit).
- * Assembled from:
+ * every INT 16h key to COM1; on 'g' it switches to mode 13h (320x200x256), fills the
+ * screen with (offset ^ offset >> 8) and writes 'G'; on 'q' it writes 0 to port 0xF4
+ * (isa-debug-exit). Assembled with nasm from:
  *   xor ax,ax / mov ds,ax / mov si,msg / .p: lodsb / test al,al / jz .r / mov ah,0eh /
  *   mov bx,7 / int 10h / jmp .p / .r: mov dx,3f8h / mov al,'R' / out dx,al /
- *   .k: mov ah,0 / int 16h / mov dx,3f8h / out dx,al / cmp al,'q' / jne .k /
- *   mov dx,0f4h / mov al,0 / out dx,al / .h: hlt / jmp .h / msg: db "dbt86 key echo",0 */
+ *   .k: mov ah,0 / int 16h / mov dx,3f8h / out dx,al / cmp al,'g' / jne .nq /
+ *   mov ax,13h / int 10h / mov ax,0a000h / mov es,ax / xor di,di / mov cx,64000 /
+ *   .f: mov ax,di / xor al,ah / stosb / loop .f / mov dx,3f8h / mov al,'G' / out dx,al /
+ *   jmp .k / .nq: cmp al,'q' / jne .k / mov dx,0f4h / mov al,0 / out dx,al /
+ *   .h: hlt / jmp .h / msg: db "dbt86 key echo",0 */
 const uint8_t ECHO_CODE[] = {
-    0x31, 0xc0, 0x8e, 0xd8, 0xbe, 0x30, 0x7c, 0xac, 0x84, 0xc0, 0x74, 0x09,
+    0x31, 0xc0, 0x8e, 0xd8, 0xbe, 0x52, 0x7c, 0xac, 0x84, 0xc0, 0x74, 0x09,
     0xb4, 0x0e, 0xbb, 0x07, 0x00, 0xcd, 0x10, 0xeb, 0xf2, 0xba, 0xf8, 0x03,
     0xb0, 0x52, 0xee, 0xb4, 0x00, 0xcd, 0x16, 0xba, 0xf8, 0x03, 0xee, 0x3c,
-    0x71, 0x75, 0xf4, 0xba, 0xf4, 0x00, 0xb0, 0x00, 0xee, 0xf4, 0xeb, 0xfd,
-    'd', 'b', 't', '8', '6', ' ', 'k', 'e', 'y', ' ', 'e', 'c', 'h', 'o', 0};
+    0x67, 0x75, 0x1e, 0xb8, 0x13, 0x00, 0xcd, 0x10, 0xb8, 0x00, 0xa0, 0x8e,
+    0xc0, 0x31, 0xff, 0xb9, 0x00, 0xfa, 0x89, 0xf8, 0x30, 0xe0, 0xaa, 0xe2,
+    0xf9, 0xba, 0xf8, 0x03, 0xb0, 0x47, 0xee, 0xeb, 0xd6, 0x3c, 0x71, 0x75,
+    0xd2, 0xba, 0xf4, 0x00, 0xb0, 0x00, 0xee, 0xf4, 0xeb, 0xfd, 'd',  'b',
+    't',  '8',  '6',  ' ',  'k',  'e',  'y',  ' ',  'e',  'c',  'h',  'o',
+    0x00};
 
 bool have(const char *prog)
 {
@@ -195,6 +206,30 @@ protected:
         return -1;
     }
 
+    /* Captures the window until it is w x h and equals want; returns differing pixels
+     * (or SIZE_MAX when the size never matched). */
+    size_t compare_window(const std::string &win, int ww, int wh,
+                          const std::vector<uint32_t> &want, int *w, int *h)
+    {
+        size_t diff = SIZE_MAX;
+        std::vector<uint32_t> got;
+        for (int i = 0; i < 50; i++) {
+            std::string dump = capture("xwd -silent -id " + win);
+            diff = SIZE_MAX;
+            if (!parse_xwd(dump, w, h, &got)) { /* xwd fails while the window resizes */
+                sleep_ms(100);
+                continue;
+            }
+            if (*w == ww && *h == wh) {
+                diff = 0;
+                for (size_t k = 0; k < got.size(); k++) diff += got[k] != want[k];
+                if (diff == 0) break;
+            }
+            sleep_ms(100);
+        }
+        return diff;
+    }
+
     void focus(const std::string &win)
     {
         capture("xdotool mousemove 5 5 windowfocus --sync " + win + " 2>&1");
@@ -226,24 +261,50 @@ TEST_F(SdlWindow, ShowsExactlyWhatVgaRenders)
     ASSERT_FALSE(win.empty()) << "no window or no 'R' on COM1: " << read_file(serial);
     /* the window refreshes within 16 ms of host time; allow a few seconds */
     int w = 0, h = 0;
-    size_t diff = 0;
-    std::vector<uint32_t> got;
-    for (int i = 0; i < 50; i++) {
-        std::string dump = capture("xwd -silent -id " + win);
-        ASSERT_TRUE(parse_xwd(dump, &w, &h, &got)) << "cannot read xwd output";
-        diff = 0;
-        if (w == ww && h == wh)
-            for (size_t k = 0; k < got.size(); k++) diff += got[k] != want[k];
-        if (w == ww && h == wh && diff == 0) break;
-        sleep_ms(100);
-    }
+    EXPECT_EQ(compare_window(win, ww, wh, want, &w, &h), 0u)
+        << "pixels differ between the window and vga_render";
     EXPECT_EQ(w, 720);
     EXPECT_EQ(h, 400);
-    EXPECT_EQ(diff, 0u) << "pixels differ between the window and vga_render";
     /* sanity: the screen is not blank (text glyphs are there) */
     size_t lit = 0;
     for (uint32_t p : want) lit += p != 0;
     EXPECT_GT(lit, 1000u);
+}
+
+TEST_F(SdlWindow, FollowsAModeChangeTo320x200)
+{
+    GuestRun g;
+    g.cfg.ram_mb = 128;
+    g.disk(disk);
+    ASSERT_TRUE(g.create()) << g.err;
+    for (int i = 0; i < 2000 && g.serial.find('R') == std::string::npos; i++)
+        g.run(0.01);
+    ASSERT_EQ(g.serial, "R");
+    const uint8_t make_g[] = {0x34}, break_g[] = {0xf0, 0x34};
+    kbc_put_keycode(&g.m->kbc, make_g, 1);
+    kbc_put_keycode(&g.m->kbc, break_g, 2);
+    for (int i = 0; i < 500 && g.serial.find('G') == std::string::npos; i++)
+        g.run(0.01);
+    ASSERT_EQ(g.serial, "RgG");
+    std::vector<uint32_t> want(1024 * 768);
+    int ww = 0, wh = 0;
+    ASSERT_EQ(vga_render(&g.m->vga, want.data(), 1024, 768, &ww, &wh), 0);
+    ASSERT_EQ(ww, 320);
+    ASSERT_EQ(wh, 200);
+    want.resize((size_t)ww * wh);
+
+    start();
+    std::string win = wait_ready();
+    ASSERT_FALSE(win.empty()) << "no window or no 'R' on COM1: " << read_file(serial);
+    focus(win);
+    capture("xdotool key g 2>&1");
+    for (int i = 0; i < 200 && read_file(serial) != "RgG"; i++) sleep_ms(50);
+    ASSERT_EQ(read_file(serial), "RgG");
+    int w = 0, h = 0;
+    EXPECT_EQ(compare_window(win, ww, wh, want, &w, &h), 0u)
+        << "the window does not show the 320x200 picture";
+    EXPECT_EQ(w, 320);
+    EXPECT_EQ(h, 200);
 }
 
 TEST_F(SdlWindow, TypedKeysReachTheGuest)
@@ -252,9 +313,14 @@ TEST_F(SdlWindow, TypedKeysReachTheGuest)
     std::string win = wait_ready();
     ASSERT_FALSE(win.empty()) << "no window or no 'R' on COM1: " << read_file(serial);
     focus(win);
-    capture("xdotool key --delay 30 a shift+b c 1 space minus Return q 2>&1");
+    /* letters, Shift, digits, punctuation, editing keys, F1 (ASCII 0), and the
+     * E0-prefixed keypad keys KP / and KP Enter */
+    capture("xdotool key --delay 20 a shift+b c 1 space minus Return bracketleft "
+            "semicolon apostrophe comma period slash grave backslash equal shift+2 Tab "
+            "BackSpace Escape F1 KP_Divide KP_Enter KP_Multiply KP_Subtract q 2>&1");
     EXPECT_EQ(wait_exit(10000), 1); /* isa-debug-exit value 0 */
-    EXPECT_EQ(read_file(serial), "RaBc1 -\rq");
+    EXPECT_EQ(read_file(serial), std::string("RaBc1 -\r[;',./`\\=@\t\b\x1b") +
+                                     std::string("\0/\r*-q", 6));
 }
 
 TEST_F(SdlWindow, CtrlAltQQuitsWithoutTypingQ)
