@@ -212,6 +212,9 @@ struct Cpu {
     TlbEntry tlb[TLB_SIZE];      /* software TLB (mmu.c): architectural cache contents,
                                     so cpu_reset empties it with the rest */
     FpuState fpu;                /* x87: use fpu_get(c), which applies the power-on state */
+    uint8_t xmm[8][16];          /* SSE registers XMM0-7 (exec_sse.c) */
+    uint32_t mxcsr_xor;          /* MXCSR XOR its reset value 0x1F80, so that cpu_reset's
+                                    zeroing yields the reset value: use sse_mxcsr() */
     /* ---- reset-preserved below this line ---- */
     uint64_t icount;           /* instructions retired since power-on */
     bool intr_line;            /* INTR input level (from the PIC) */

@@ -63,6 +63,8 @@ static const StateField cpu_fields[] = {
     STATE_U32(Cpu, fpu.fip),
     STATE_U32(Cpu, fpu.fdp),
     STATE_BOOL(Cpu, fpu.ready),
+    STATE_BYTES(Cpu, xmm, 128),
+    STATE_U32(Cpu, mxcsr_xor),
     /* reset-preserved, but part of the machine's state: the virtual clock counts
      * instructions, and the input lines are levels the devices will not re-drive */
     STATE_U64(Cpu, icount),

@@ -18,9 +18,11 @@
  *                 (the emulator does not model caches).
  *   PGE  (bit 13) CR4.PGE: global pages survive CR3 writes in the TLB (mmu.c).
  *   CMOV (bit 15) CMOVcc (interpreter).
+ *   MMX  (bit 23), FXSR (bit 24), SSE (bit 25), SSE2 (bit 26): executed on the host
+ *                 (exec_sse.c); FXSR also lets CR4.OSFXSR/OSXMMEXCPT be set. No SSE3.
  * Leaf 0x80000001 EDX advertises NX (bit 20): IA32_EFER.NXE and the XD bit of PAE
  * entries (exec_system.c, mmu.c). No SYSCALL, no long mode.
- * Not advertised: MMX/FXSR/SSE, VME (no CR4.VME/PVI), MCE/MCA,
+ * Not advertised: SSE3, VME (no CR4.VME/PVI), MCE/MCA,
  * APIC (the local APIC device comes later), PAT (the MSR exists, but model 3 had no
  * PAT), CLFLUSH, PSE-36.
  */
@@ -37,6 +39,10 @@
 #define FEAT_MTRR (1u << 12)
 #define FEAT_PGE (1u << 13)
 #define FEAT_CMOV (1u << 15)
+#define FEAT_MMX (1u << 23)
+#define FEAT_FXSR (1u << 24)
+#define FEAT_SSE (1u << 25)
+#define FEAT_SSE2 (1u << 26)
 #define EXT_FEAT_NX (1u << 20) /* leaf 0x80000001 EDX */
 
 #define CPUID_MAX_BASIC 1u
@@ -73,7 +79,7 @@ void cpuid_query(const Cpu *c, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
         out[1] = 0; /* brand index 0, no CLFLUSH size, APIC ID 0 */
         out[2] = 0;
         out[3] = FEAT_FPU | FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_PAE | FEAT_CX8 | FEAT_SEP |
-                 FEAT_MTRR | FEAT_PGE | FEAT_CMOV;
+                 FEAT_MTRR | FEAT_PGE | FEAT_CMOV | FEAT_MMX | FEAT_FXSR | FEAT_SSE | FEAT_SSE2;
         break;
     case 0x80000000u:
         out[0] = CPUID_MAX_EXT;

@@ -8,6 +8,8 @@
  * rules are vol. 3's. The CR4 bits accepted are derived from what CPUID advertises
  * (cpuid.c), so software that checks CPUID first never sees a feature fault.
  */
+#include <stdio.h>
+
 #include "cpu/interp.h"
 #include "cpu/mmu.h"
 
@@ -635,7 +637,11 @@ void exec_RSM(Cpu *c, const Insn *in)
 
 void exec_UD(Cpu *c, const Insn *in)
 {
-    (void)in;
+    /* -d unimp: an opcode this CPU does not have (or does not have yet) */
+    if (c->log_flags & LOG_UNIMP)
+        fprintf(c->log_file ? (FILE *)c->log_file : stderr,
+                "undefined opcode %s%02x (map %d) at %04x:%08x\n", in->map ? "0f " : "",
+                in->opcode, in->map, c->seg[SEG_CS].sel, c->insn_eip);
     fault_ud(c);
 }
 
@@ -645,8 +651,4 @@ void exec_UD2(Cpu *c, const Insn *in)
     fault_ud(c);
 }
 
-void exec_SSE(Cpu *c, const Insn *in)
-{
-    (void)in;
-    fault_ud(c);
-}
+/* exec_SSE (MMX/SSE/SSE2, FXSAVE/FXRSTOR...) lives in exec_sse.c */

@@ -206,8 +206,8 @@ TEST(Cpuid, SignatureAndFeatures)
     EXPECT_EQ(r[0], reset_edx); // EDX at reset is the CPUID signature
     EXPECT_EQ(r[1], 0u);
     EXPECT_EQ(r[2], 0u);
-    // FPU DE PSE TSC MSR PAE CX8 SEP MTRR PGE CMOV; no VME, MMX, FXSR, SSE
-    EXPECT_EQ(r[3], 0x0000b97du);
+    // FPU DE PSE TSC MSR PAE CX8 SEP MTRR PGE CMOV MMX FXSR SSE SSE2; no VME, APIC
+    EXPECT_EQ(r[3], 0x0780b97du);
 }
 
 TEST(Cpuid, BrandString)
@@ -466,11 +466,13 @@ TEST(ControlRegs, Cr2Cr3Cr4)
     EXPECT_EQ(h.c->cr[3], 0x12345fffu); // kept whole (PAE uses bits 31:5)
     EXPECT_EQ(mov_cr(h, 4, CR4_PSE | CR4_PGE | CR4_TSD | CR4_DE | CR4_PCE), OK);
     EXPECT_EQ(h.c->cr[4], CR4_PSE | CR4_PGE | CR4_TSD | CR4_DE | CR4_PCE);
-    for (uint32_t bad : {1u << 0, 1u << 1, 1u << 6, 1u << 9, 1u << 10, 1u << 11,
-                         1u << 20}) {
+    for (uint32_t bad : {1u << 0, 1u << 1, 1u << 6, 1u << 11, 1u << 20}) {
         EXPECT_EQ(mov_cr(h, 4, bad), Fault(EXC_GP, 0)) << std::hex << bad;
     }
     EXPECT_EQ(h.c->cr[4], CR4_PSE | CR4_PGE | CR4_TSD | CR4_DE | CR4_PCE);
+    // OSFXSR (9) and OSXMMEXCPT (10) are accepted now that CPUID has FXSR and SSE
+    EXPECT_EQ(mov_cr(h, 4, CR4_OSFXSR | CR4_OSXMMEXCPT), OK);
+    EXPECT_EQ(h.c->cr[4], CR4_OSFXSR | CR4_OSXMMEXCPT);
 }
 
 TEST(ControlRegs, Cr4BitsMatchCpuid)
