@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <csetjmp>
+#include <cstddef>
 #include <cstdio>
 #include <random>
 #include <string>
@@ -57,37 +58,39 @@ struct Native {
     uint64_t m0, m1;
     uint32_t eax, ecx, mxcsr;
     uint8_t zf, pf, cf;
+    uint32_t saved; // the test process's own MXCSR, restored afterwards
 };
 
+// One base register plus constant offsets: separate memory operands for every field run out
+// of address registers at -O0 under ASan ("impossible constraints").
+#define NOFF(f) "i"(offsetof(Native, f))
 #define NAT(name, insn)                                                                     \
     void name(Native *n)                                                                    \
     {                                                                                       \
-        uint32_t saved;                                                                     \
-        __asm__ volatile("stmxcsr %[sv]\n"                                                 \
-                         "ldmxcsr %[mx]\n"                                                 \
-                         "movdqu %[x0], %%xmm0\n"                                          \
-                         "movdqu %[x1], %%xmm1\n"                                          \
-                         "movq %[m0], %%mm0\n"                                             \
-                         "movq %[m1], %%mm1\n"                                             \
-                         "mov %[ea], %%eax\n"                                              \
-                         "mov %[ec], %%ecx\n" insn "\n"                                    \
-                         "setz %[zf]\n"                                                    \
-                         "setp %[pf]\n"                                                    \
-                         "setc %[cf]\n"                                                    \
-                         "mov %%eax, %[ea]\n"                                              \
-                         "mov %%ecx, %[ec]\n"                                              \
-                         "movdqu %%xmm0, %[x0]\n"                                          \
-                         "movdqu %%xmm1, %[x1]\n"                                          \
-                         "movq %%mm0, %[m0]\n"                                             \
-                         "movq %%mm1, %[m1]\n"                                             \
-                         "stmxcsr %[mx]\n"                                                 \
+        __asm__ volatile("stmxcsr %c[sv](%[n])\n"                                          \
+                         "ldmxcsr %c[mx](%[n])\n"                                          \
+                         "movdqu %c[x0](%[n]), %%xmm0\n"                                   \
+                         "movdqu %c[x1](%[n]), %%xmm1\n"                                   \
+                         "movq %c[m0](%[n]), %%mm0\n"                                      \
+                         "movq %c[m1](%[n]), %%mm1\n"                                      \
+                         "mov %c[ea](%[n]), %%eax\n"                                       \
+                         "mov %c[ec](%[n]), %%ecx\n" insn "\n"                             \
+                         "setz %c[zf](%[n])\n"                                             \
+                         "setp %c[pf](%[n])\n"                                             \
+                         "setc %c[cf](%[n])\n"                                             \
+                         "mov %%eax, %c[ea](%[n])\n"                                       \
+                         "mov %%ecx, %c[ec](%[n])\n"                                       \
+                         "movdqu %%xmm0, %c[x0](%[n])\n"                                   \
+                         "movdqu %%xmm1, %c[x1](%[n])\n"                                   \
+                         "movq %%mm0, %c[m0](%[n])\n"                                      \
+                         "movq %%mm1, %c[m1](%[n])\n"                                      \
+                         "stmxcsr %c[mx](%[n])\n"                                          \
                          "emms\n"                                                          \
-                         "ldmxcsr %[sv]\n"                                                 \
-                         : [x0] "+m"(n->x0), [x1] "+m"(n->x1), [m0] "+m"(n->m0),           \
-                           [m1] "+m"(n->m1), [ea] "+m"(n->eax), [ec] "+m"(n->ecx),         \
-                           [mx] "+m"(n->mxcsr), [zf] "=m"(n->zf), [pf] "=m"(n->pf),        \
-                           [cf] "=m"(n->cf), [sv] "+m"(saved)                              \
+                         "ldmxcsr %c[sv](%[n])\n"                                          \
                          :                                                                 \
+                         : [n] "r"(n), [x0] NOFF(x0), [x1] NOFF(x1), [m0] NOFF(m0),        \
+                           [m1] NOFF(m1), [ea] NOFF(eax), [ec] NOFF(ecx), [mx] NOFF(mxcsr), \
+                           [zf] NOFF(zf), [pf] NOFF(pf), [cf] NOFF(cf), [sv] NOFF(saved)   \
                          : "rax", "rcx", "xmm0", "xmm1", "mm0", "mm1", "cc", "memory");    \
     }
 
