@@ -34,6 +34,12 @@ static void pm_update_sci(AcpiPm *p)
     irq_set(&p->sci, level && (p->pm1_cnt & PM1_CNT_SCI_EN));
 }
 
+void acpi_pm_power_button(AcpiPm *p)
+{
+    p->pm1_sts |= PM1_PWRBTN_STS;
+    pm_update_sci(p);
+}
+
 static void pm_arm_overflow(AcpiPm *p)
 {
     uint64_t t = ticks_at(clock_now(p->clock));

@@ -45,5 +45,7 @@ void acpi_pm_init(AcpiPm *p, Bus *bus, PciBus *pci, Clock *clock, IrqLine sci,
 void acpi_pm_reset(void *p);
 /* The PM timer value (24 bits) at the current virtual time. */
 uint32_t acpi_pm_timer(const AcpiPm *p);
+/* Press the power button: PWRBTN_STS, and the SCI when the guest enabled it. */
+void acpi_pm_power_button(AcpiPm *p);
 
 #endif

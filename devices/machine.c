@@ -31,6 +31,8 @@ void machine_config_defaults(MachineConfig *cfg)
     cfg->icount_shift = 3;
 }
 
+void machine_powerdown(Machine *m) { acpi_pm_power_button(&m->acpi); }
+
 uint64_t machine_now_ns(const Machine *m) { return clock_now(&m->clock); }
 
 void machine_request_exit(Machine *m, MachineExitKind kind, int status)

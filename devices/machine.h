@@ -150,6 +150,11 @@ bool machine_run_for(Machine *m, uint64_t ns);
 void machine_request_exit(Machine *m, MachineExitKind kind, int status);
 uint64_t machine_now_ns(const Machine *m);
 /* snapshot */
+/* Presses the ACPI power button (QEMU's system_powerdown): sets PWRBTN_STS in the PIIX4
+ * PM block and raises the SCI when the guest enabled it; a guest without ACPI sees
+ * nothing. */
+void machine_powerdown(Machine *m);
+
 /* Re-derives the memory map after a snapshot load (devices/machine_snapshot.c). */
 void machine_post_load(Machine *m);
 

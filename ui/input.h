@@ -18,6 +18,11 @@ typedef struct Input {
     bool tty;                 /* stdin is a terminal we put in raw mode */
     bool escape;              /* Ctrl-A seen: next key is a command (x = quit) */
     bool quit;                /* the user asked to quit */
+    /* requests from the front ends (window hotkeys, monitor, QMP), carried out by
+     * ui/main.c's loop between slices of guest time */
+    bool paused;              /* the machine does not run while set (stop/cont) */
+    bool want_reset;          /* system_reset: reset the machine once */
+    bool want_powerdown;      /* system_powerdown: press the ACPI power button once */
     uint8_t pending[256];     /* bytes read but not yet accepted by the UART */
     unsigned npending;
     uint64_t host_start_ns;   /* host monotonic time at start */

@@ -129,6 +129,26 @@ int main(int argc, char **argv)
      * and the picture feel immediate */
     const uint64_t slice = ui ? 5000000 : 10000000;
     for (;;) {
+        if (in.want_reset) {
+            in.want_reset = false;
+            machine_reset(m);
+        }
+        if (in.want_powerdown) {
+            in.want_powerdown = false;
+            machine_powerdown(m);
+        }
+        if (in.paused) {
+            /* stopped: serve the front ends, the guest's time stands still */
+            if (ui) { /* sdl */
+                input_poll(&in, m, 4000000);
+                sdl_poll(ui, &in, m);
+                sdl_refresh(ui, m, input_host_ns(&in));
+            } else {
+                input_poll(&in, m, 10000000);
+            }
+            if (in.quit) break;
+            continue;
+        }
         if (machine_run_for(m, slice)) break;
         uint64_t host = input_host_ns(&in);
         uint64_t wait = 0;
