@@ -215,6 +215,10 @@ struct Cpu {
     uint8_t xmm[8][16];          /* SSE registers XMM0-7 (exec_sse.c) */
     uint32_t mxcsr_xor;          /* MXCSR XOR its reset value 0x1F80, so that cpu_reset's
                                     zeroing yields the reset value: use sse_mxcsr() */
+    uint8_t dbg_armed;           /* DBG_* kinds of breakpoint enabled in DR7: derived from
+                                    DR7 by debug_update() (debug.h), saved to stay in step */
+    uint32_t dbg_trap;           /* DR6 bits of debug traps to deliver after the current
+                                    instruction: B0-B3 of data/I-O hits, BT (debug.c) */
     /* ---- reset-preserved below this line ---- */
     uint64_t icount;           /* instructions retired since power-on */
     bool intr_line;            /* INTR input level (from the PIC) */
@@ -223,6 +227,18 @@ struct Cpu {
     uint32_t a20_mask;         /* 0xffffffff or 0xffefffff when A20 is masked */
     PhysMem *mem;              /* physical memory page map (not owned) */
     CpuBus bus;                /* everything else (not owned) */
+    /* The board's local APIC (devices/apic.c), told of every WRMSR to IA32_APIC_BASE
+     * (0x1B) with the value stored. NULL: the board has none, and CPUID leaf 1 does not
+     * report one (EDX bit 9). Kept out of CpuBus, whose opaque others may interpose. */
+    void (*apic_base_write)(void *apic, uint64_t value);
+    void *apic;
+    /* the translator (translate/): translated code leaves at the next instruction
+     * boundary when dbt_exit is set (an interrupt line rose, a stop was requested,
+     * a write hit a page holding translations); run_end is the icount at which the
+     * current run ends. Engine bookkeeping, not architectural state. */
+    bool dbt_exit;
+    uint64_t run_end;
+    struct WriteLog *wlog;     /* lockstep checker: physical writes are journaled here */
     uint32_t log_flags;        /* LOG_* bits from -d */
     void *log_file;            /* FILE* for -D, or NULL for stderr */
 
@@ -239,6 +255,21 @@ struct Cpu {
     /* ---- decoded-instruction cache (exec.c); a pure cache, never guest-visible ---- */
     ICacheEntry icache[ICACHE_SIZE];
 };
+
+/* The lockstep checker's journal of physical writes (mem.c records into it while
+ * Cpu.wlog is set): each entry has the bytes before and after. `device` is set when
+ * the CPU touched MMIO or an I/O port, whose effects cannot be undone. */
+typedef struct WriteLogEntry {
+    uint32_t pa;
+    uint8_t size;
+    uint8_t before[4], after[4];
+} WriteLogEntry;
+typedef struct WriteLog {
+    WriteLogEntry *e;
+    uint32_t n, cap;
+    bool overflow;  /* more entries than cap: the comparison is skipped */
+    bool device;
+} WriteLog;
 
 /* -d log categories (QEMU names). */
 #define LOG_IN_ASM (1u << 0)
@@ -259,6 +290,13 @@ void cpu_set_nmi(Cpu *c);
 void cpu_request_stop(Cpu *c);
 void cpu_set_a20(Cpu *c, bool enabled);
 
+/* For the translator (exec.c): one interpreter step with c->fault_jmp already armed by
+ * the caller; delivery of the fault cpu_fault() recorded; the handler of a mnemonic. */
+void cpu_exec_insn(Cpu *c);
+void cpu_deliver_fault(Cpu *c);
+typedef void (*CpuExecFn)(Cpu *c, const Insn *in);
+CpuExecFn cpu_handler(unsigned mnem);
+
 /* Raise an exception from inside an instruction: restores the instruction's start state
  * and delivers it. Never returns. */
 __attribute__((noreturn)) void cpu_fault(Cpu *c, int vector, uint32_t errcode);
@@ -278,5 +316,12 @@ static inline bool cpu_realmode_seg(const Cpu *c) { return !cpu_pe(c) || cpu_vm8
 static inline bool cpu_code32(const Cpu *c) { return c->seg[SEG_CS].flags & SEGF_DB; }
 static inline bool cpu_stack32(const Cpu *c) { return c->seg[SEG_SS].flags & SEGF_DB; }
 static inline unsigned cpu_iopl(const Cpu *c) { return (c->eflags >> FL_IOPL_SHIFT) & 3; }
+/* The debug machinery has work at this instruction boundary (debug.c): a breakpoint is
+ * enabled in DR7, a debug trap is pending, or EFLAGS.TF/RF is set. The step loop then
+ * calls debug_before/debug_after; the translator leaves such code to the interpreter. */
+static inline bool cpu_debug_active(const Cpu *c)
+{
+    return (c->dbg_armed | c->dbg_trap | (c->eflags & (FL_TF | FL_RF))) != 0;
+}
 
 #endif

@@ -65,6 +65,8 @@ static const StateField cpu_fields[] = {
     STATE_BOOL(Cpu, fpu.ready),
     STATE_BYTES(Cpu, xmm, 128),
     STATE_U32(Cpu, mxcsr_xor),
+    STATE_U8(Cpu, dbg_armed),
+    STATE_U32(Cpu, dbg_trap),
     /* reset-preserved, but part of the machine's state: the virtual clock counts
      * instructions, and the input lines are levels the devices will not re-drive */
     STATE_U64(Cpu, icount),

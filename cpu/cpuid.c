@@ -7,7 +7,8 @@
  * Leaf 1 EDX advertises:
  *   FPU  (bit 0)  the x87, executed on the host's x87 (fpu.c, exec_fpu.c); with CMOV
  *                 this also means FCMOVcc and FCOMI/FUCOMI (P6).
- *   DE   (bit 2)  CR4.DE: MOV DR4/DR5 raise #UD (exec_system.c).
+ *   DE   (bit 2)  CR4.DE: MOV DR4/DR5 raise #UD (exec_system.c), R/W=10 breakpoints
+ *                 watch I/O ports (debug.c).
  *   PSE  (bit 3)  CR4.PSE 4 MiB pages (mmu.c).
  *   TSC  (bit 4)  RDTSC and CR4.TSD (exec_system.c).
  *   MSR  (bit 5)  RDMSR/WRMSR (exec_system.c).
@@ -19,14 +20,23 @@
  *   PGE  (bit 13) CR4.PGE: global pages survive CR3 writes in the TLB (mmu.c).
  *   CMOV (bit 15) CMOVcc (interpreter).
  *   MMX  (bit 23), FXSR (bit 24), SSE (bit 25), SSE2 (bit 26): executed on the host
- *                 (exec_sse.c); FXSR also lets CR4.OSFXSR/OSXMMEXCPT be set. No SSE3.
+ *                 (exec_sse.c); FXSR also lets CR4.OSFXSR/OSXMMEXCPT be set.
+ * Leaf 1 ECX advertises:
+ *   SSE3 (bit 0)  ADDSUBPx HADDPx HSUBPx MOVSHDUP MOVSLDUP MOVDDUP LDDQU (exec_sse.c) and
+ *                 FISTTP (exec_fpu.c), run on the host: set when the host has SSE3
+ *                 (every x86-64 CPU since 2005), else the instructions are #UD too.
+ *                 Not MONITOR/MWAIT (bit 3, as QEMU's qemu32/qemu64 models): 0F 01 C8/C9
+ *                 are #UD.
  * Leaf 0x80000001 EDX advertises NX (bit 20): IA32_EFER.NXE and the XD bit of PAE
  * entries (exec_system.c, mmu.c). No SYSCALL, no long mode.
- * Not advertised: SSE3, VME (no CR4.VME/PVI), MCE/MCA,
- * APIC (the local APIC device comes later), PAT (the MSR exists, but model 3 had no
- * PAT), CLFLUSH, PSE-36.
+ * Not advertised: VME (virtual-8086 mode works without it; CR4.VME/PVI are #GP),
+ * MONITOR/MWAIT, MCE/MCA,
+ * PAT (the MSR exists, but model 3 had no PAT), CLFLUSH, PSE-36.
+ * APIC (bit 9) is reported only when the board wired a local APIC (Cpu.apic_base_write
+ * set: devices/apic.c behind IA32_APIC_BASE); a bare CPU has none.
  */
 #include "cpu/interp.h"
+#include "cpu/sse.h"
 
 #define FEAT_FPU (1u << 0)
 #define FEAT_DE (1u << 2)
@@ -35,6 +45,7 @@
 #define FEAT_MSR (1u << 5)
 #define FEAT_PAE (1u << 6)
 #define FEAT_CX8 (1u << 8)
+#define FEAT_APIC (1u << 9)
 #define FEAT_SEP (1u << 11)
 #define FEAT_MTRR (1u << 12)
 #define FEAT_PGE (1u << 13)
@@ -43,6 +54,7 @@
 #define FEAT_FXSR (1u << 24)
 #define FEAT_SSE (1u << 25)
 #define FEAT_SSE2 (1u << 26)
+#define FEAT_ECX_SSE3 (1u << 0)
 #define EXT_FEAT_NX (1u << 20) /* leaf 0x80000001 EDX */
 
 #define CPUID_MAX_BASIC 1u
@@ -60,7 +72,6 @@ void cpuid_query(const Cpu *c, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 {
     /* 48 bytes, NUL padded; leaves 0x80000002..4 return 16 bytes each */
     static const char brand[48] = "dbt86 CPU";
-    (void)c;
     (void)subleaf;
     out[0] = out[1] = out[2] = out[3] = 0;
     /* Intel: a leaf above the basic or extended maximum returns the highest basic
@@ -77,9 +88,10 @@ void cpuid_query(const Cpu *c, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
     case 1:
         out[0] = CPUID_SIGNATURE;
         out[1] = 0; /* brand index 0, no CLFLUSH size, APIC ID 0 */
-        out[2] = 0;
+        out[2] = sse_host_has_sse3() ? FEAT_ECX_SSE3 : 0;
         out[3] = FEAT_FPU | FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_PAE | FEAT_CX8 | FEAT_SEP |
                  FEAT_MTRR | FEAT_PGE | FEAT_CMOV | FEAT_MMX | FEAT_FXSR | FEAT_SSE | FEAT_SSE2;
+        if (c->apic_base_write) out[3] |= FEAT_APIC;
         break;
     case 0x80000000u:
         out[0] = CPUID_MAX_EXT;

@@ -31,3 +31,16 @@ int disas_insn(const uint8_t *bytes, unsigned len, uint32_t addr, bool code32, c
     cs_close(&h);
     return n;
 }
+
+void disas_host(const uint8_t *code, size_t len, uint64_t addr, FILE *f)
+{
+    csh h;
+    cs_insn *insn = NULL;
+    if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK) return;
+    size_t n = cs_disasm(h, code, len, addr, 0, &insn);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "  %016llx  %s %s\n", (unsigned long long)insn[i].address, insn[i].mnemonic,
+                insn[i].op_str);
+    if (n) cs_free(insn, n);
+    cs_close(&h);
+}

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cpu/debug.h"
 #include "cpu/disas.h"
 #include "cpu/interp.h"
 #include "cpu/mmu.h"
@@ -67,9 +68,21 @@ void cpu_reset(Cpu *c)
     c->stop_requested = false;
 }
 
-void cpu_set_intr(Cpu *c, bool level) { c->intr_line = level; }
-void cpu_set_nmi(Cpu *c) { c->nmi_pending = true; }
-void cpu_request_stop(Cpu *c) { c->stop_requested = true; }
+void cpu_set_intr(Cpu *c, bool level)
+{
+    c->intr_line = level;
+    if (level) c->dbt_exit = true;
+}
+void cpu_set_nmi(Cpu *c)
+{
+    c->nmi_pending = true;
+    c->dbt_exit = true;
+}
+void cpu_request_stop(Cpu *c)
+{
+    c->stop_requested = true;
+    c->dbt_exit = true;
+}
 void cpu_set_a20(Cpu *c, bool enabled) { c->a20_mask = enabled ? 0xffffffffu : ~(1u << 20); }
 
 static bool contributory(int v)
@@ -128,6 +141,9 @@ static void deliver_fault(Cpu *c)
         return;
     }
     if (v == EXC_DF) c->fault_depth = 2;
+    /* fault-class exceptions push RF=1, so the restarted instruction does not stop at
+     * its own instruction breakpoint again (SDM vol. 3 17.3.1.1; #DF is an abort) */
+    if (v != EXC_DF) c->eflags |= FL_RF;
     cpu_interrupt(c, v, err, false);
     c->fault_depth = 0;
 }
@@ -262,6 +278,9 @@ static inline __attribute__((always_inline)) void step_body(Cpu *c)
         }
     }
     if (c->halted) return;
+    /* debug registers, TF/RF, pending debug traps (debug.c): one test when unused */
+    bool dbg = cpu_debug_active(c);
+    if (__builtin_expect(dbg, 0) && debug_before(c)) return;
 
     uint8_t buf[16];
     const uint8_t *bytes;
@@ -281,18 +300,13 @@ static inline __attribute__((always_inline)) void step_body(Cpu *c)
     ExecFn fn = exec_table[in->mnem];
     fn(c, in);
     c->icount++;
-    if (tf) {
-        /* single-step trap after the instruction (SDM 17.3.1.4) */
-        c->dr[6] |= 1u << 14;
-        /* the instruction is complete: a fault delivering the trap must not restart it */
-        c->insn_eip = c->eip;
-        c->insn_esp = c->regs[R_ESP];
-        c->fault_depth = 1;
-        c->first_vector = EXC_DB;
-        cpu_interrupt(c, EXC_DB, EXC_NO_ERRCODE, false);
-        c->fault_depth = 0;
-    }
+    /* single-step, data/I-O breakpoint and task-switch traps (SDM 17.3.1) */
+    if (__builtin_expect(dbg, 0)) debug_after(c, in, tf);
 }
+
+void cpu_exec_insn(Cpu *c) { step_body(c); }
+void cpu_deliver_fault(Cpu *c) { deliver_fault(c); }
+CpuExecFn cpu_handler(unsigned mnem) { return mnem < M__COUNT ? exec_table[mnem] : NULL; }
 
 void cpu_step(Cpu *c)
 {

@@ -21,12 +21,13 @@
 
 #include "cpu/fpu.h"
 #include "cpu/interp.h"
+#include "cpu/sse.h"
 
 #define EFL_FCOMI (FL_ZF | FL_PF | FL_CF | FL_OF | FL_SF | FL_AF)
 
 /* How an encoding behaves. */
 enum {
-    K_UD = 0,  /* undefined on a P6 (includes SSE3 FISTTP) */
+    K_UD = 0,  /* undefined on a P6 with SSE3 */
     K_HOST,    /* executed on the host (with a memory operand if any) */
     K_NOP,     /* FENI/FDISI/FSETPM: no-ops since the 387 */
     K_STCW,    /* FNSTCW m16 */
@@ -56,11 +57,14 @@ static FpuOp op_host(unsigned size, unsigned dir)
     return (FpuOp){ .kind = K_HOST, .size = (uint8_t)size, .dir = (uint8_t)dir };
 }
 
-/* Memory forms: SDM vol. 2 appendix A, table A-7 and friends. */
+/* Memory forms: SDM vol. 2 appendix A, table A-7 and friends. FISTTP (/1 of DB, DD,
+ * DF: store as integer truncating, and pop) comes with SSE3. */
 static FpuOp classify_mem(unsigned esc, unsigned reg)
 {
     static const uint8_t arith_size[8] = { 4, 0, 4, 0, 8, 0, 2, 0 }; /* D8 DA DC DE */
     FpuOp ud = { 0 };
+    if (reg == 1 && (esc == 0xdb || esc == 0xdd || esc == 0xdf))
+        return sse_host_has_sse3() ? op_host(esc == 0xdb ? 4 : esc == 0xdd ? 8 : 2, D_WRITE) : ud;
     switch (esc) {
     case 0xd8: case 0xda: case 0xdc: case 0xde:
         return op_host(arith_size[esc - 0xd8], D_READ);
@@ -80,7 +84,7 @@ static FpuOp classify_mem(unsigned esc, unsigned reg)
         case 2: case 3: return op_host(4, D_WRITE);
         case 5: return op_host(10, D_READ);
         case 7: return op_host(10, D_WRITE);
-        default: return ud; /* 1: FISTTP (SSE3), 4, 6: reserved */
+        default: return ud; /* 4, 6: reserved */
         }
     case 0xdd:
         switch (reg) {

@@ -6,12 +6,14 @@
  * of iterations per execution and restart themselves (EIP back to the instruction) so
  * that interrupts are taken between chunks, as the operand contract describes.
  */
+#include "cpu/debug.h"
 #include "cpu/interp.h"
 
 #define STRING_CHUNK 1024u /* iterations per execution of a REP INS/OUTS */
 
 void io_check(Cpu *c, uint16_t port, unsigned size)
 {
+    if (__builtin_expect(c->dbg_armed & DBG_IO, 0)) debug_io_access(c, port, size);
     if (!cpu_pe(c) || (!cpu_vm86(c) && c->cpl <= cpu_iopl(c))) return;
     /* CPL > IOPL, or virtual-8086 mode: every bit for the accessed ports must be 0 in
      * the bitmap of a 32-bit TSS (a 16-bit TSS has none) */
@@ -97,6 +99,10 @@ static void string_io(Cpu *c, const Insn *in, bool out)
         }
         areg_write(c, in, idx, off + delta);
         if (rep) areg_write(c, in, R_ECX, areg_read(c, in, R_ECX) - 1);
+        if (__builtin_expect(rep && debug_stop_iteration(c), 0)) {
+            n = i + 1; /* a debug trap is taken after this iteration */
+            break;
+        }
     }
     if (rep && n < count) c->eip = c->insn_eip; /* more to do: run again */
 }

@@ -1,6 +1,7 @@
 /*
- * exec_sse.c — MMX, SSE and SSE2 (the M_SSE entries of the 0F map), FXSAVE/FXRSTOR,
- * LDMXCSR/STMXCSR, the fences, MOVNTI and MASKMOVQ/MASKMOVDQU. Like the x87 (fpu.c),
+ * exec_sse.c — MMX, SSE, SSE2 and SSE3 (the M_SSE entries of the 0F map; FISTTP is in
+ * exec_fpu.c), FXSAVE/FXRSTOR, LDMXCSR/STMXCSR, the fences, MOVNTI and
+ * MASKMOVQ/MASKMOVDQU. Like the x87 (fpu.c),
  * every computing instruction runs on the host CPU: the guest's operands are loaded
  * into host XMM0/XMM1, MM0/MM1 and EAX/ECX, a pre-assembled copy of the instruction
  * (ModRM C1 = reg field 0, r/m 1, or 07 = [rdi] for memory forms) runs, and the
@@ -157,8 +158,9 @@ typedef struct SseOp {
 #define MM8 OPD(C_M, C_M, 8, F_WR)
 #define UDOP OPD(C_NONE, C_NONE, 0, 0)
 
-/* pfx: 0 none, 1 66, 2 F3, 3 F2. rc == C_NONE && ec == C_NONE means #UD (or special). */
-static SseOp classify(unsigned pfx, unsigned op)
+/* pfx: 0 none, 1 66, 2 F3, 3 F2. rc == C_NONE && ec == C_NONE means #UD (or special).
+ * `sse3`: the SSE3 encodings exist (CPUID.1:ECX.SSE3, i.e. the host has them). */
+static SseOp classify(unsigned pfx, unsigned op, bool sse3)
 {
     bool np = pfx == 0, p66 = pfx == 1, f3 = pfx == 2, f2 = pfx == 3;
     switch (op) {
@@ -169,7 +171,9 @@ static SseOp classify(unsigned pfx, unsigned op)
     case 0x12: case 0x16:
         if (np) return OPD(C_X, C_X, 8, F_WR);
         if (p66) return OPD(C_X, C_X, 8, F_WR | F_MEMONLY);
-        return UDOP; /* SSE3 MOVSLDUP/MOVDDUP/MOVSHDUP */
+        if (!sse3) return UDOP;
+        if (f3) return X16A;                                   /* MOVSLDUP, MOVSHDUP */
+        return op == 0x12 ? OPD(C_X, C_X, 8, F_WR) : UDOP;     /* MOVDDUP xmm, xmm/m64 */
     case 0x13: case 0x17:
         return OPD(C_X, C_X, 8, F_STORE | F_MEMONLY);
     case 0x14: case 0x15: case 0x28: case 0x54: case 0x55: case 0x56: case 0x57:
@@ -212,6 +216,11 @@ static SseOp classify(unsigned pfx, unsigned op)
         return np ? OPD(C_M, C_M, 8, F_WR | F_IMM) : OPD(C_X, C_X, 16, F_ALIGN | F_WR | F_IMM);
     case 0x71: case 0x72: case 0x73:
         return OPD(C_NONE, np ? C_M : C_X, 0, F_WE | F_IMM | F_REGONLY);
+    case 0x7c: case 0x7d: /* HADDPD HSUBPD (66), HADDPS HSUBPS (F2) */
+    case 0xd0:            /* ADDSUBPD (66), ADDSUBPS (F2) */
+        return sse3 && (p66 || f2) ? X16A : UDOP;
+    case 0xf0: /* LDDQU xmm, m128: no alignment requirement */
+        return sse3 && f2 ? OPD(C_X, C_X, 16, F_WR | F_MEMONLY) : UDOP;
     case 0x7e:
         if (f3) return OPD(C_X, C_X, 8, F_WR);
         return OPD(np ? C_M : C_X, C_G, 4, F_STORE | F_WE);
@@ -262,6 +271,12 @@ static const uint8_t *find_stub(unsigned pfx, unsigned op, unsigned modrm, bool 
         if (imm_rows[r][0] == PFX_BYTE[pfx] && imm_rows[r][1] == op && imm_rows[r][2] == modrm)
             return dbt86_sse_imm_stubs + (r * 256 + imm8) * STUB_SIZE;
     return NULL;
+}
+
+bool sse_host_has_sse3(void)
+{
+    /* every x86-64 CPU since 2005 has it; checked anyway, as the instructions run here */
+    return __builtin_cpu_supports("sse3");
 }
 
 uint32_t sse_mxcsr_mask(void)
@@ -378,7 +393,7 @@ void exec_SSE(Cpu *c, const Insn *in)
         break;
     }
 
-    SseOp d = classify(pfx, op);
+    SseOp d = classify(pfx, op, sse_host_has_sse3());
     if (d.rc == C_NONE && d.ec == C_NONE) fault_ud(c);
     if ((d.flags & F_MEMONLY) && !mem) fault_ud(c);
     if ((d.flags & F_REGONLY) && mem) fault_ud(c);

@@ -7,6 +7,7 @@
  * iteration commits its registers, so a fault mid-way restarts at the right element.
  */
 #include "cpu/alu.h"
+#include "cpu/debug.h"
 
 #define STRING_CHUNK 1024
 
@@ -62,6 +63,8 @@ static void string_op(Cpu *c, const Insn *in, enum StrOp op)
         if (!rep) return;
         str_step(c, R_ECX, (uint32_t)-1, amask);
         if (cmp && !!(c->eflags & FL_ZF) != want_zf) return;
+        /* a debug trap (data breakpoint, single-step) follows the iteration that raised it */
+        if (__builtin_expect(debug_stop_iteration(c), 0)) break;
     }
     /* chunk used up with count left: run this instruction again */
     if (c->regs[R_ECX] & amask) c->eip = c->insn_eip;

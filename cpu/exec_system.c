@@ -10,6 +10,7 @@
  */
 #include <stdio.h>
 
+#include "cpu/debug.h"
 #include "cpu/interp.h"
 #include "cpu/mmu.h"
 
@@ -19,9 +20,6 @@
  * not fault in 32-bit mode, SDM vol. 3 2.5), and ET is hard-wired to 1 on P6. */
 #define CR0_VALID (CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | CR0_AM | \
                    CR0_NW | CR0_CD | CR0_PG)
-
-#define DR6_BD (1u << 13)
-#define DR7_GD (1u << 13)
 
 #define PAT_RESET 0x0007040600070406ull
 #define MTRRCAP_VALUE 0x508u /* WC supported, fixed ranges supported, 8 variable ranges */
@@ -390,6 +388,7 @@ void exec_MOV_DR(Cpu *c, const Insn *in)
     else if (n == 7)
         v = (v & 0xffff23ffu) | 0x00000400u; /* bit 10 reads 1; 11, 12, 14, 15 read 0 */
     c->dr[n] = v;
+    if (n == 7) debug_update(c);
 }
 
 void exec_MOV_RD(Cpu *c, const Insn *in)
@@ -492,6 +491,8 @@ static bool msr_write(Cpu *c, uint32_t idx, uint64_t v)
         /* BSP (bit 8, read-only here), global enable (11), base (12-31) */
         if (v & ~0xfffff900ull) return false;
         c->msr_apic_base = (v & ~0x100ull) | (c->msr_apic_base & 0x100);
+        /* the APIC itself (un)maps its page, and a disabled one passes the 8259 through */
+        if (c->apic_base_write) c->apic_base_write(c->apic, c->msr_apic_base);
         return true;
     case 0x8b: return true; /* writing 0 before CPUID is the documented way to read it */
     case 0x174: c->msr_sysenter_cs = (uint32_t)v; return true;

@@ -9,6 +9,7 @@
  */
 #include <string.h>
 
+#include "cpu/debug.h"
 #include "cpu/interp.h"
 #include "cpu/mmu.h"
 
@@ -66,10 +67,36 @@ static inline __attribute__((always_inline)) uint32_t phys_read_inl(Cpu *c, uint
     return phys_read_slow(c, pa, size);
 }
 
+/* Lockstep checker journal (cpu.h WriteLog): the bytes before and after a RAM write;
+ * MMIO marks the journal as touching devices. */
+static __attribute__((noinline)) void wlog_record(Cpu *c, uint32_t pa, uint32_t v,
+                                                  unsigned size)
+{
+    WriteLog *w = c->wlog;
+    if ((pa & PAGE_MASK) + size > PAGE_SIZE) return; /* split into bytes by the caller */
+    const uint8_t *p = physmem_rd_ptr(c->mem, pa);
+    bool writable = c->mem->wr[pa >> PAGE_SHIFT] || c->mem->code[pa >> PAGE_SHIFT];
+    if (!p) {
+        w->device = true; /* MMIO */
+        return;
+    }
+    if (!writable) return; /* ROM: the write is dropped */
+    if (w->n == w->cap) {
+        w->overflow = true;
+        return;
+    }
+    WriteLogEntry *e = &w->e[w->n++];
+    e->pa = pa;
+    e->size = (uint8_t)size;
+    memcpy(e->before, p, size);
+    memcpy(e->after, &v, size);
+}
+
 static inline __attribute__((always_inline)) void phys_write_inl(Cpu *c, uint32_t pa,
                                                                  uint32_t v, unsigned size)
 {
     pa &= c->a20_mask;
+    if (__builtin_expect(c->wlog != NULL, 0)) wlog_record(c, pa, v, size);
     uint8_t *p = c->mem->wr[pa >> PAGE_SHIFT];
     if (__builtin_expect(p && (pa & PAGE_MASK) + size <= PAGE_SIZE, 1)) {
         host_store(p + (pa & PAGE_MASK), v, size);
@@ -91,6 +118,7 @@ static uint32_t phys_read_slow(Cpu *c, uint32_t pa, unsigned size)
     if ((pa & PAGE_MASK) + size <= PAGE_SIZE) {
         const uint8_t *p = physmem_rd_ptr(c->mem, pa);
         if (p) return host_load(p, size);
+        if (c->wlog) c->wlog->device = true;
         if (c->bus.mmio_read) return c->bus.mmio_read(c->bus.opaque, pa, size);
         return size_mask(size);
     }
@@ -121,6 +149,8 @@ static void phys_write_slow(Cpu *c, uint32_t pa, uint32_t v, unsigned size)
 static inline __attribute__((always_inline)) uint32_t lin_read(Cpu *c, uint32_t lin,
                                                                unsigned size, bool sys, int acc)
 {
+    /* data breakpoints: one flag test here, the matching out of line (debug.c) */
+    if (__builtin_expect(c->dbg_armed & DBG_DATA, 0)) debug_data_access(c, lin, size, false);
     if (!(c->cr[0] & CR0_PG)) return phys_read_inl(c, lin, size);
     unsigned first = PAGE_SIZE - (lin & PAGE_MASK);
     if (first >= size) return phys_read_inl(c, mmu_translate(c, lin, acc, sys), size);
@@ -135,6 +165,7 @@ static inline __attribute__((always_inline)) uint32_t lin_read(Cpu *c, uint32_t 
 static inline __attribute__((always_inline)) void lin_write(Cpu *c, uint32_t lin, uint32_t v,
                                                             unsigned size, bool sys)
 {
+    if (__builtin_expect(c->dbg_armed & DBG_DATA, 0)) debug_data_access(c, lin, size, true);
     if (!(c->cr[0] & CR0_PG)) {
         phys_write_inl(c, lin, v, size);
         return;

@@ -190,6 +190,19 @@ bool mmu_probe(Cpu *c, uint32_t lin, int acc)
     return walk(c, lin, acc, c->cpl == 3, false, &r, &err);
 }
 
+bool mmu_debug_translate(Cpu *c, uint32_t lin, uint32_t *pa)
+{
+    if (!(c->cr[0] & CR0_PG)) {
+        *pa = lin;
+        return true;
+    }
+    WalkResult r;
+    uint32_t err;
+    if (!walk(c, lin, MMU_READ, false, false, &r, &err)) return false;
+    *pa = (uint32_t)r.pa | (lin & 0xfff);
+    return true;
+}
+
 void mmu_flush(Cpu *c)
 {
     memset(c->tlb, 0, sizeof(c->tlb));

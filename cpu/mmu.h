@@ -31,6 +31,10 @@ enum { MMU_READ = 0, MMU_WRITE = 1, MMU_FETCH = 2 };
 uint32_t mmu_translate(Cpu *c, uint32_t lin, int acc, bool sys);
 /* Would mmu_translate (sys=false) succeed? Never faults, never sets A/D bits. */
 bool mmu_probe(Cpu *c, uint32_t lin, int acc);
+/* For the monitor and debuggers: the physical address a supervisor read of `lin`
+ * would use. Never faults, never sets A/D bits, never fills the TLB; false when the
+ * page is not mapped. With CR0.PG clear *pa = lin. */
+bool mmu_debug_translate(Cpu *c, uint32_t lin, uint32_t *pa);
 /* Flush every cached translation, global ones too (CR0.PG/WP, CR4.PGE/PAE/PSE and
  * EFER.NXE changes; also correct, if more than needed, after a task-switch CR3 load). */
 void mmu_flush(Cpu *c);

@@ -24,7 +24,32 @@ typedef struct PhysMem {
     uint8_t *rd[PHYS_PAGES]; /* host address of the page for reads, or NULL (MMIO) */
     uint8_t *wr[PHYS_PAGES]; /* host address of the page for writes, or NULL */
     uint32_t generation;     /* bumped whenever the map changes (TLBs re-check) */
+    /* Code pages: a RAM page holding translated code has its `wr` pointer parked (NULL)
+     * and code[page] set, so that every writer — the CPU's fast paths, DMA — falls
+     * into physmem_wr_ptr(), which unparks the page and calls code_write() to drop the
+     * page's translations before the write happens. */
+    uint8_t code[PHYS_PAGES];
+    void (*code_write)(void *opaque, uint32_t page);
+    void *code_opaque;
 } PhysMem;
+
+/* A write is about to hit parked code page `page`: unpark it and tell the translator. */
+static inline void physmem_code_written(PhysMem *m, uint32_t page)
+{
+    m->code[page] = 0;
+    m->wr[page] = m->rd[page];
+    if (m->code_write) m->code_write(m->code_opaque, page);
+}
+
+/* Park a RAM page that now holds translated code (ROM pages and pages that read one
+ * thing and write another need no parking: writes cannot change what is executed). */
+static inline void physmem_protect_code(PhysMem *m, uint32_t page)
+{
+    if (m->wr[page] && m->wr[page] == m->rd[page]) {
+        m->code[page] = 1;
+        m->wr[page] = NULL;
+    }
+}
 
 /* Map [addr, addr+len) (page aligned) to host memory `host` for read and/or write. */
 static inline void physmem_map(PhysMem *m, uint32_t addr, uint32_t len, uint8_t *rd,
@@ -34,6 +59,7 @@ static inline void physmem_map(PhysMem *m, uint32_t addr, uint32_t len, uint8_t 
         uint32_t p = (addr + off) >> PAGE_SHIFT;
         m->rd[p] = rd ? rd + off : NULL;
         m->wr[p] = wr ? wr + off : NULL;
+        m->code[p] = 0; /* generation changes: translations of the page are dropped */
     }
     m->generation++;
 }
@@ -44,9 +70,14 @@ static inline uint8_t *physmem_rd_ptr(const PhysMem *m, uint32_t addr)
     return p ? p + (addr & PAGE_MASK) : NULL;
 }
 
-static inline uint8_t *physmem_wr_ptr(const PhysMem *m, uint32_t addr)
+/* The host address to write `addr`, or NULL (ROM or MMIO). Unparks a code page. */
+static inline uint8_t *physmem_wr_ptr(PhysMem *m, uint32_t addr)
 {
     uint8_t *p = m->wr[addr >> PAGE_SHIFT];
+    if (!p && m->code[addr >> PAGE_SHIFT]) {
+        physmem_code_written(m, addr >> PAGE_SHIFT);
+        p = m->wr[addr >> PAGE_SHIFT];
+    }
     return p ? p + (addr & PAGE_MASK) : NULL;
 }
 

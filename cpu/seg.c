@@ -10,6 +10,7 @@
  * interrupts through task gates (intr.c), and IRET with NT=1. Error codes follow SDM
  * vol. 3 ch. 5-7 and the vol. 2 pseudo-code.
  */
+#include "cpu/debug.h"
 #include "cpu/interp.h"
 #include "cpu/mmu.h"
 #include "cpu/seg_internal.h"
@@ -233,7 +234,9 @@ void task_switch(Cpu *c, uint16_t sel, uint32_t lo, uint32_t hi, int source, uin
     /* read the whole new state first: a #PF here changes nothing */
     uint32_t r[8], eip, fl, cr3 = 0;
     uint16_t sr[SEG_COUNT], ldt;
+    bool t_flag = false; /* the debug trap flag (32-bit TSS byte 0x64 bit 0) */
     if (new32) {
+        t_flag = lin_read16(c, nbase + 0x64, true) & 1;
         cr3 = lin_read32(c, nbase + 0x1c, true);
         eip = lin_read32(c, nbase + 0x20, true);
         fl = lin_read32(c, nbase + 0x24, true);
@@ -285,6 +288,7 @@ void task_switch(Cpu *c, uint16_t sel, uint32_t lo, uint32_t hi, int source, uin
     c->tr.limit = nlimit;
     c->tr.flags = ((hi >> 8) & 0xf0ff) | 0x2; /* busy */
     c->cr[0] |= CR0_TS;
+    debug_task_switch(c, t_flag);
     bool load_pdptes = false;
     if (new32 && (c->cr[0] & CR0_PG)) {
         /* CR3 is kept whole (PAE uses bits 31:5); global pages survive the switch */

@@ -1,5 +1,5 @@
 /*
- * sse.h — MMX/SSE/SSE2 state helpers (exec_sse.c). The instructions themselves run on
+ * sse.h — MMX/SSE/SSE2/SSE3 state helpers (exec_sse.c). The instructions themselves run on
  * the host CPU with the guest's registers loaded, like the x87 (fpu.h).
  *
  *     uint32_t m = sse_mxcsr(c);   // 0x1F80 after reset
@@ -19,5 +19,9 @@ static inline void sse_set_mxcsr(Cpu *c, uint32_t v) { c->mxcsr_xor = v ^ MXCSR_
 /* The MXCSR bits this CPU implements (the FXSAVE MXCSR_MASK): the host's, at most
  * 0xFFFF (DAZ included when the host has it). */
 uint32_t sse_mxcsr_mask(void);
+
+/* Whether the host runs SSE3 (ADDSUBPx, HADDPx, HSUBPx, MOVxDUP, LDDQU, FISTTP): the
+ * guest gets SSE3, in CPUID and as instructions, exactly when it does. */
+bool sse_host_has_sse3(void);
 
 #endif

@@ -215,6 +215,8 @@ void apic_set_irq(void *opaque, int n, int level)
             lint_service(a, n);
         else if (!old && level)
             lvt_fire(a, APIC_LVT_LINT0 + n, false); /* rising edge */
+    } else if (n == 1 && !old && level) {
+        apic_nmi(a); /* globally disabled: LINT1 is the CPU's NMI pin (SDM 10.4.3) */
     }
     apic_update(a);
 }
@@ -321,7 +323,9 @@ void apic_reset(void *opaque)
     apic_regs_reset(a);
     a->base_msr = APIC_DEFAULT_BASE | APIC_BASE_ENABLE | (a->cfg.bsp ? APIC_BASE_BSP : 0);
     apic_remap(a);
-    apic_update(a);
+    /* drive INTR even if it seems unchanged: a board reset lowers the CPU's input */
+    a->out_level = apic_intr_pending(a);
+    irq_set(&a->intr, a->out_level);
 }
 
 void apic_set_base(Apic *a, uint64_t value)

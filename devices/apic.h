@@ -103,7 +103,9 @@ uint64_t apic_get_base(const Apic *a);
 bool apic_enabled(const Apic *a);   /* globally enabled (IA32_APIC_BASE bit 11) */
 
 /* IrqLine-compatible: LINT0 (n = 0, the 8259's INTR) and LINT1 (n = 1, NMI). Levels
- * are logical (1 = asserted); the LVT polarity bit is stored but not applied. */
+ * are logical (1 = asserted); the LVT polarity bit is stored but not applied. While the
+ * APIC is globally disabled they are the CPU's INTR and NMI pins: LINT0 is INTR as is,
+ * a rising edge of LINT1 calls the nmi hook. */
 void apic_set_irq(void *a, int n, int level);
 IrqLine apic_lint(Apic *a, int n);
 

@@ -1,12 +1,15 @@
 /*
  * ide.c — the PIIX3 IDE function (00:01.1) in legacy mode: two channels of two ATA
- * drives behind the classic task-file ports. Every command completes synchronously:
+ * drives behind the classic task-file ports. Every PIO command completes synchronously:
  * a PIO data-in command loads one DRQ block into the drive's buffer and raises INTRQ,
  * the guest drains it through the data port, the next block follows; data-out is the
  * mirror image. INTRQ = a per-channel pending flag gated by nIEN, cleared by reading
  * the status register or writing a command, as ATA specifies. ATAPI drives take a
  * 12-byte packet the same way and answer SCSI/MMC commands in DRQ blocks sized by the
- * host's byte count limit (SFF-8020i / ATA-6 PACKET protocol, PIO only).
+ * host's byte count limit (SFF-8020i / ATA-6 PACKET protocol). DMA commands (READ/
+ * WRITE DMA, PACKET with the DMA bit) instead raise a DMA request that the bus master
+ * (ide_bm.c) serves: a timer on the virtual clock moves the data in chunks of up to
+ * the buffer's size through the PRD table, then the command completes with INTRQ.
  */
 #include "devices/ide.h"
 
@@ -34,6 +37,12 @@
 #define DH_DEV 0x10
 
 #define MAX_MULT 16
+#define MAX_DMA_MODE_UDMA 5 /* IDENTIFY advertises UDMA 0-5, multiword and single-word 0-2 */
+
+/* DMA timing: a command's overhead, then a transfer rate of 100 MB/s (UDMA/100). Only
+ * the order of events matters to guests; these keep it realistic. */
+#define DMA_SETUP_NS 20000u
+#define DMA_NS_PER_KIB 10000u
 #define ATAPI_BLOCK 2048
 #define IDE_MAX_CHS_CYL 16383
 
@@ -46,6 +55,7 @@ static void irq_update(IdeChannel *c)
     bool level = c->irq_pending && !(c->devctl & DC_NIEN);
     if (level != c->irq_level) {
         c->irq_level = level;
+        if (level) ide_bm_irq(c); /* the bus master latches every rising INTRQ */
         irq_set(&c->irq, level);
     }
 }
@@ -76,6 +86,7 @@ static uint8_t ready_status(const IdeDrive *d)
 
 static void atapi_drq_done(IdeChannel *c, IdeDrive *d);
 static void atapi_packet(IdeChannel *c, IdeDrive *d);
+static void dma_request(IdeChannel *c, IdeDrive *d, uint8_t kind);
 
 /* ---- addresses ---- */
 
@@ -202,6 +213,15 @@ static void id_string(uint8_t *buf, unsigned w, unsigned words, const char *s)
     }
 }
 
+/* Words 62, 63 and 88: the DMA modes supported (low byte) and selected (high byte). */
+static void id_dma_modes(uint8_t *b, const IdeDrive *d)
+{
+    unsigned kind = d->dma_mode >> 3, mode = d->dma_mode & 7;
+    id_word(b, 62, (uint16_t)(0x0007 | (kind == 2 ? 0x100 << mode : 0)));
+    id_word(b, 63, (uint16_t)(0x0007 | (kind == 4 ? 0x100 << mode : 0)));
+    id_word(b, 88, (uint16_t)(0x003f | (kind == 8 ? 0x100 << mode : 0)));
+}
+
 static void identify_fill(IdeDrive *d)
 {
     uint8_t *b = d->buf;
@@ -222,10 +242,10 @@ static void identify_fill(IdeDrive *d)
     id_string(b, 27, 20, d->model);
     id_word(b, 47, 0x8000 | MAX_MULT);
     id_word(b, 48, 1);                            /* 32-bit PIO */
-    id_word(b, 49, (1 << 11) | (1 << 9));         /* IORDY, LBA (no DMA yet) */
+    id_word(b, 49, (1 << 11) | (1 << 9) | (1 << 8)); /* IORDY, LBA, DMA */
     id_word(b, 50, 0x4000);
     id_word(b, 51, 0x0200);                       /* PIO mode 2 timing */
-    id_word(b, 53, 0x0003);                       /* words 54-58 and 64-70 valid */
+    id_word(b, 53, 0x0007);                       /* words 54-58, 64-70 and 88 valid */
     id_word(b, 54, (uint16_t)d->cur_cylinders);
     id_word(b, 55, (uint16_t)d->cur_heads);
     id_word(b, 56, (uint16_t)d->cur_sectors);
@@ -234,6 +254,7 @@ static void identify_fill(IdeDrive *d)
     id_word(b, 59, d->mult_sectors ? (uint16_t)(0x100 | d->mult_sectors) : 0);
     id_word(b, 60, (uint16_t)lba28);
     id_word(b, 61, (uint16_t)(lba28 >> 16));
+    id_dma_modes(b, d);
     id_word(b, 64, 0x0003);                       /* PIO modes 3 and 4 */
     id_word(b, 65, 120);
     id_word(b, 66, 120);
@@ -376,12 +397,18 @@ static void pio_out_done(IdeChannel *c, IdeDrive *d)
 static void cmd_set_features(IdeChannel *c, IdeDrive *d)
 {
     switch (d->feature) {
-    case 0x03: { /* set transfer mode: PIO default/0-4, multiword DMA 0-2, UDMA 0-6 */
+    case 0x03: { /* set transfer mode: PIO default/0-4, single-word and multiword DMA
+                  * 0-2, UDMA 0-5; a DMA mode shows as selected in IDENTIFY */
         uint8_t mode = d->nsector >> 3, sub = d->nsector & 7;
-        bool ok = (mode == 0 && sub <= 1) || (mode == 1 && sub <= 4) || (mode == 4 && sub <= 2) ||
-                  (mode == 8 && sub <= 6);
-        if (ok) cmd_done(c, d);
-        else cmd_error(c, d, ER_ABRT);
+        bool pio = (mode == 0 && sub <= 1) || (mode == 1 && sub <= 4);
+        bool dma = ((mode == 2 || mode == 4) && sub <= 2) ||
+                   (mode == 8 && sub <= MAX_DMA_MODE_UDMA);
+        if (!pio && !dma) {
+            cmd_error(c, d, ER_ABRT);
+            return;
+        }
+        if (dma) d->dma_mode = d->nsector;
+        cmd_done(c, d);
         return;
     }
     case 0x02: case 0x82: /* write cache on/off */
@@ -419,10 +446,11 @@ static void identify_packet_fill(IdeDrive *d)
     id_string(b, 10, 10, d->serial);
     id_string(b, 23, 4, "0.1.0");
     id_string(b, 27, 20, d->model);
-    id_word(b, 49, (1 << 11) | (1 << 9));         /* IORDY, LBA; no DMA (bit 8) yet */
+    id_word(b, 49, (1 << 11) | (1 << 9) | (1 << 8)); /* IORDY, LBA, DMA */
     id_word(b, 50, 0x4000);
     id_word(b, 51, 0x0200);                       /* PIO mode 2 timing */
-    id_word(b, 53, 0x0002);                       /* words 64-70 valid */
+    id_word(b, 53, 0x0006);                       /* words 64-70 and 88 valid */
+    id_dma_modes(b, d);                           /* word 62 bit 15 clear: no DMADIR */
     id_word(b, 64, 0x0003);                       /* PIO modes 3 and 4 */
     id_word(b, 65, 120);
     id_word(b, 66, 120);
@@ -559,8 +587,9 @@ static void atapi_reply(IdeChannel *c, IdeDrive *d, uint32_t len, uint32_t alloc
     d->atapi_left = n;
     d->xfer_remaining = 0;
     d->data_pos = d->data_end = 0;
-    if (n) atapi_next_drq(c, d);
-    else atapi_ok(c, d);
+    if (!n) atapi_ok(c, d);
+    else if (d->packet_dma) dma_request(c, d, IDE_DMA_PACKET_IN);
+    else atapi_next_drq(c, d);
 }
 
 /* Commands that need a disc fail with NOT READY / MEDIUM NOT PRESENT without one. */
@@ -584,8 +613,9 @@ static void atapi_read(IdeChannel *c, IdeDrive *d, uint32_t lba, uint32_t count)
     d->atapi_left = (uint64_t)count * ATAPI_BLOCK;
     d->atapi_fill = 0;
     d->data_pos = d->data_end = 0;
-    if (count) atapi_next_drq(c, d);
-    else atapi_ok(c, d);
+    if (!count) atapi_ok(c, d);
+    else if (d->packet_dma) dma_request(c, d, IDE_DMA_PACKET_IN);
+    else atapi_next_drq(c, d);
 }
 
 /* A TOC address: an LBA, or minute/second/frame counted from the 2-second pregap. */
@@ -931,6 +961,169 @@ static void atapi_packet(IdeChannel *c, IdeDrive *d)
     }
 }
 
+/* ---- DMA data phases: the drive's side (ide_bm.c is the bus master) ---- */
+
+/* Bytes the next chunk moves: what the buffer holds at most. */
+static uint32_t dma_chunk_bytes(const IdeDrive *d)
+{
+    if (d->dma_kind == IDE_DMA_PACKET_IN) {
+        uint64_t n = d->data_end > d->data_pos ? d->data_end - d->data_pos : sizeof d->buf;
+        return (uint32_t)(d->atapi_left < n ? d->atapi_left : n);
+    }
+    uint32_t max = sizeof d->buf / 512;
+    return (d->xfer_remaining < max ? d->xfer_remaining : max) * 512;
+}
+
+/* Arm the chunk timer when the drive wants DMA and the bus master is running. */
+static void dma_schedule(IdeChannel *c)
+{
+    const IdeDrive *d = &c->drive[c->dma_unit];
+    if (d->dma_kind == IDE_DMA_NONE || !ide_bm_active(c) || c->dma_armed) return;
+    uint64_t ns = (uint64_t)dma_chunk_bytes(d) * DMA_NS_PER_KIB / 1024;
+    if (!c->dma_started) ns += DMA_SETUP_NS;
+    c->dma_deadline = clock_now(c->ide->clock) + ns;
+    c->dma_armed = true;
+    timer_mod(&c->dma_timer, c->dma_deadline);
+}
+
+static void dma_timer_stop(IdeChannel *c)
+{
+    c->dma_armed = false;
+    timer_del(&c->dma_timer);
+}
+
+/* The drives of the channel leave any DMA data phase (new command, reset). */
+static void dma_cancel(IdeChannel *c)
+{
+    c->drive[0].dma_kind = c->drive[1].dma_kind = IDE_DMA_NONE;
+    dma_timer_stop(c);
+}
+
+/* Enter a DMA data phase: DRQ up, data moves when the bus master runs. */
+static void dma_request(IdeChannel *c, IdeDrive *d, uint8_t kind)
+{
+    d->dma_kind = kind;
+    d->pio_kind = IDE_PIO_NONE;
+    d->data_pos = 0;
+    d->data_end = kind == IDE_DMA_PACKET_IN ? d->atapi_fill : 0; /* a reply already in buf */
+    d->error = 0;
+    d->status = ready_status(d) | ST_DRQ;
+    if (kind == IDE_DMA_PACKET_IN) d->nsector = IR_IO;
+    c->dma_unit = (uint8_t)(d - c->drive);
+    c->dma_started = false;
+    dma_schedule(c);
+}
+
+void ide_dma_engine(IdeChannel *c, bool started)
+{
+    if (started) dma_schedule(c);
+    else dma_timer_stop(c); /* the drive keeps its request until it is served or reset */
+}
+
+/* After a chunk: go on, or note that the PRD table ended before the data. */
+static void dma_continue(IdeChannel *c)
+{
+    if (ide_bm_active(c)) dma_schedule(c);
+    else ide_bm_underrun(c);
+}
+
+/* `sectors` of an ATA DMA command have moved (all the chunk's if `whole`). */
+static void dma_ata_advance(IdeChannel *c, IdeDrive *d, uint32_t sectors, bool whole)
+{
+    d->xfer_lba += sectors;
+    d->xfer_remaining -= sectors;
+    if (!d->xfer_remaining) {
+        taskfile_set_lba(d, d->xfer_lba - 1);
+        taskfile_set_count(d, 0);
+        d->dma_kind = IDE_DMA_NONE;
+        cmd_done(c, d);
+    } else if (whole) {
+        dma_continue(c);
+    } else if (!ide_bm_active(c)) {
+        ide_bm_underrun(c);
+    }
+}
+
+static void dma_ata_read(IdeChannel *c, IdeDrive *d)
+{
+    uint32_t bytes = dma_chunk_bytes(d);
+    if (blk_read(d->blk, d->xfer_lba * 512, d->buf, bytes) < 0) {
+        d->dma_kind = IDE_DMA_NONE;
+        taskfile_set_lba(d, d->xfer_lba);
+        cmd_error(c, d, ER_UNC);
+        return;
+    }
+    uint32_t moved = ide_bm_move(c, d->buf, bytes, true);
+    dma_ata_advance(c, d, moved / 512, moved == bytes);
+}
+
+static void dma_ata_write(IdeChannel *c, IdeDrive *d)
+{
+    uint32_t bytes = dma_chunk_bytes(d);
+    uint32_t moved = ide_bm_move(c, d->buf, bytes, false);
+    uint32_t sectors = moved / 512; /* a partial sector is resent after a restart */
+    if (sectors && blk_write(d->blk, d->xfer_lba * 512, d->buf, (size_t)sectors * 512) < 0) {
+        d->dma_kind = IDE_DMA_NONE;
+        taskfile_set_lba(d, d->xfer_lba);
+        cmd_error(c, d, ER_ABRT);
+        return;
+    }
+    dma_ata_advance(c, d, sectors, moved == bytes);
+}
+
+/* ATAPI data-in by DMA: a reply already in buf, or read data refilled block-wise. */
+static void dma_packet_in(IdeChannel *c, IdeDrive *d)
+{
+    if (d->data_pos >= d->data_end) {
+        uint32_t room = (uint32_t)(sizeof d->buf / ATAPI_BLOCK);
+        uint32_t k = d->xfer_remaining < room ? d->xfer_remaining : room;
+        if (!k || !d->blk ||
+            blk_read(d->blk, d->xfer_lba * ATAPI_BLOCK, d->buf, (size_t)k * ATAPI_BLOCK) < 0) {
+            d->dma_kind = IDE_DMA_NONE;
+            atapi_check(c, d, SK_MEDIUM_ERROR, 0x11, 0x00); /* unrecovered read error */
+            return;
+        }
+        d->xfer_lba += k;
+        d->xfer_remaining -= k;
+        d->atapi_fill = d->data_end = k * ATAPI_BLOCK;
+        d->data_pos = 0;
+    }
+    uint32_t n = dma_chunk_bytes(d);
+    uint32_t moved = ide_bm_move(c, d->buf + d->data_pos, n, true);
+    d->data_pos += moved;
+    d->atapi_left -= moved;
+    if (!d->atapi_left) {
+        d->dma_kind = IDE_DMA_NONE;
+        atapi_ok(c, d);
+    } else if (moved == n) {
+        dma_continue(c);
+    } else if (!ide_bm_active(c)) {
+        ide_bm_underrun(c);
+    }
+}
+
+static void dma_timer_cb(void *opaque)
+{
+    IdeChannel *c = opaque;
+    c->dma_armed = false;
+    IdeDrive *d = &c->drive[c->dma_unit];
+    if (d->dma_kind == IDE_DMA_NONE || !ide_bm_active(c)) return;
+    c->dma_started = true;
+    if (d->dma_kind == IDE_DMA_READ) dma_ata_read(c, d);
+    else if (d->dma_kind == IDE_DMA_WRITE) dma_ata_write(c, d);
+    else dma_packet_in(c, d);
+}
+
+/* READ/WRITE DMA (EXT): validate, then wait for the bus master. */
+static void cmd_dma(IdeChannel *c, IdeDrive *d, bool lba48, bool write)
+{
+    if (write && d->blk->read_only) {
+        cmd_error(c, d, ER_ABRT);
+        return;
+    }
+    if (xfer_setup(c, d, lba48, 256)) dma_request(c, d, write ? IDE_DMA_WRITE : IDE_DMA_READ);
+}
+
 /* ATA commands on a packet device. */
 static void cmd_atapi(IdeChannel *c, IdeDrive *d, uint8_t cmd)
 {
@@ -944,10 +1137,7 @@ static void cmd_atapi(IdeChannel *c, IdeDrive *d, uint8_t cmd)
         d->status = 0;
         return;
     case 0xa0: /* PACKET: ask for the command bytes (CoD, no interrupt) */
-        if (d->feature & 0x01) { /* DMA: not offered in IDENTIFY PACKET DEVICE */
-            cmd_error(c, d, ER_ABRT);
-            return;
-        }
+        d->packet_dma = d->feature & 0x01; /* the data phase goes through the bus master */
         d->byte_limit = (uint16_t)(d->hcyl << 8 | d->lcyl);
         d->pio_kind = IDE_PIO_OUT_PACKET;
         d->data_pos = 0;
@@ -997,6 +1187,10 @@ static void ide_command(IdeChannel *c, IdeDrive *d, uint8_t cmd)
         else if (cmd == 0xc4 || cmd == 0x29) cmd_read(c, d, cmd == 0x29, d->mult_sectors);
         else cmd_write(c, d, cmd == 0x39, d->mult_sectors);
         break;
+    case 0xc8: case 0xc9: cmd_dma(c, d, false, false); break;     /* READ DMA */
+    case 0x25: cmd_dma(c, d, true, false); break;                 /* READ DMA EXT */
+    case 0xca: case 0xcb: cmd_dma(c, d, false, true); break;      /* WRITE DMA */
+    case 0x35: cmd_dma(c, d, true, true); break;                  /* WRITE DMA EXT */
     case 0x40: case 0x41: cmd_verify(c, d, false); break;         /* READ VERIFY */
     case 0x42: cmd_verify(c, d, true); break;
     case 0xc6: /* SET MULTIPLE MODE: 0 disables, else a power of two up to the max */
@@ -1033,7 +1227,7 @@ static void ide_command(IdeChannel *c, IdeDrive *d, uint8_t cmd)
             cmd_done(c, d);
             break;
         }
-        /* PACKET and IDENTIFY PACKET DEVICE on a disk, DMA (not yet), unknown: abort
+        /* PACKET and IDENTIFY PACKET DEVICE on a disk, queued DMA, unknown: abort
          * without the ATAPI signature */
         cmd_error(c, d, ER_ABRT);
     }
@@ -1134,11 +1328,14 @@ static void reg_write(IdeChannel *c, uint32_t reg, uint8_t v)
         c->irq_pending = false;
         irq_update(c);
         if (v == 0x90) {
+            dma_cancel(c);
             cmd_diagnostic(c);
             return;
         }
         IdeDrive *d = &c->drive[c->cur];
-        if (drive_present(d)) ide_command(c, d, v); /* an absent device ignores it */
+        if (!drive_present(d)) return; /* an absent device ignores it */
+        dma_cancel(c); /* a new command ends a DMA data phase left unfinished */
+        ide_command(c, d, v);
         return;
     }
     /* the task file is written into both devices; the previous byte becomes HOB */
@@ -1191,6 +1388,7 @@ static void ctl_block_write(void *opaque, uint32_t off, uint32_t value, unsigned
     uint8_t old = c->devctl, v = (uint8_t)value;
     c->devctl = v;
     if ((v & DC_SRST) && !(old & DC_SRST)) {
+        dma_cancel(c);
         for (int u = 0; u < 2; u++) {
             IdeDrive *d = &c->drive[u];
             d->pio_kind = IDE_PIO_NONE;
@@ -1211,44 +1409,11 @@ static void ctl_block_write(void *opaque, uint32_t off, uint32_t value, unsigned
     irq_update(c);
 }
 
-/* ---- bus-master registers (BAR4): storage only until DMA exists ---- */
-
-static uint32_t bm_read(void *opaque, uint32_t off, unsigned size)
-{
-    Ide *s = opaque;
-    uint32_t v = 0;
-    for (unsigned i = 0; i < size; i++) v |= (uint32_t)s->bm[(off + i) & 15] << (8 * i);
-    return v;
-}
-
-static void bm_write(void *opaque, uint32_t off, uint32_t value, unsigned size)
-{
-    Ide *s = opaque;
-    for (unsigned i = 0; i < size; i++) {
-        unsigned r = (off + i) & 15;
-        uint8_t v = (uint8_t)(value >> (8 * i));
-        switch (r & 7) {
-        case 0: s->bm[r] = v & 0x09; break; /* start/stop, read/write control */
-        case 2: /* drive DMA capable bits R/W, error and interrupt write-1-to-clear */
-            s->bm[r] = (uint8_t)((s->bm[r] & 0x07 & ~(v & 0x06)) | (v & 0x60));
-            break;
-        case 4: s->bm[r] = v & 0xfc; break; /* PRD table is dword aligned */
-        case 5: case 6: case 7: s->bm[r] = v; break;
-        default: break; /* reserved */
-        }
-    }
-}
+/* ---- PCI ---- */
 
 static void ide_bar_map(PciDevice *p, int bar, uint32_t addr)
 {
-    Ide *s = p->opaque;
-    if (bar != 4 || addr == s->bm_base) return;
-    if (s->bm_base != PCI_BAR_UNMAPPED) bus_unmap_io(s->bus, (uint16_t)s->bm_base, 16);
-    s->bm_base = addr;
-    static const DeviceOps bm_ops = {
-        .name = "ide-bm", .read = bm_read, .write = bm_write, .min_access = 1, .max_access = 4,
-    };
-    if (addr != PCI_BAR_UNMAPPED) bus_map_io(s->bus, (uint16_t)addr, 16, &bm_ops, s);
+    if (bar == 4) ide_bm_map(p->opaque, addr);
 }
 
 /* ---- reset, snapshots, setup ---- */
@@ -1279,6 +1444,9 @@ static void drive_reset_regs(IdeDrive *d)
     d->locked = false;
     /* a drive with a disc comes up reporting that the medium may have changed */
     d->unit_attention = d->media_event = d->atapi && d->blk;
+    d->dma_kind = IDE_DMA_NONE;
+    d->packet_dma = false;
+    d->dma_mode = 0;
 }
 
 void ide_reset(void *opaque)
@@ -1291,6 +1459,12 @@ void ide_reset(void *opaque)
         c->irq_pending = false;
         irq_update(c);
         for (int u = 0; u < 2; u++) drive_reset_regs(&c->drive[u]);
+        dma_cancel(c);
+        c->dma_unit = 0;
+        c->dma_started = false;
+        c->dma_deadline = 0;
+        c->prd_next = c->prd_addr = c->prd_left = 0;
+        c->prd_last = false;
     }
     memset(s->bm, 0, sizeof s->bm);
     memset(&s->pci.config[0x40], 0, 8); /* IDETIM, SIDETIM: decode bits off */
@@ -1312,7 +1486,13 @@ static int ide_post_load(void *opaque)
             if (d->atapi_fill > sizeof d->buf || d->data_end > d->atapi_fill)
                 d->atapi_fill = d->data_end;
             if (d->xfer_block > 256) d->xfer_block = 1;
+            if (d->dma_kind > IDE_DMA_PACKET_IN || (d->dma_kind && !drive_present(d)))
+                d->dma_kind = IDE_DMA_NONE;
         }
+        if (c->dma_unit > 1) c->dma_unit = 0;
+        /* the queue does not hold the loaded timer: re-arm it from the saved deadline */
+        timer_del(&c->dma_timer);
+        if (c->dma_armed) timer_mod(&c->dma_timer, c->dma_deadline);
     }
     s->bm_base = PCI_BAR_UNMAPPED;
     pci_device_post_load(&s->pci);
@@ -1339,10 +1519,16 @@ static int ide_post_load(void *opaque)
     STATE_U32(Ide, ch[C].drive[U].atapi_fill), STATE_U64(Ide, ch[C].drive[U].atapi_left),   \
     STATE_U8(Ide, ch[C].drive[U].sense_key), STATE_U8(Ide, ch[C].drive[U].asc),             \
     STATE_U8(Ide, ch[C].drive[U].ascq), STATE_BOOL(Ide, ch[C].drive[U].unit_attention),     \
-    STATE_BOOL(Ide, ch[C].drive[U].locked), STATE_BOOL(Ide, ch[C].drive[U].media_event)
+    STATE_BOOL(Ide, ch[C].drive[U].locked), STATE_BOOL(Ide, ch[C].drive[U].media_event),   \
+    STATE_U8(Ide, ch[C].drive[U].dma_kind), STATE_BOOL(Ide, ch[C].drive[U].packet_dma),     \
+    STATE_U8(Ide, ch[C].drive[U].dma_mode)
 
 #define CHANNEL_STATE(C)                                                                    \
     STATE_U8(Ide, ch[C].cur), STATE_U8(Ide, ch[C].devctl), STATE_BOOL(Ide, ch[C].irq_pending), \
+    STATE_U8(Ide, ch[C].dma_unit), STATE_BOOL(Ide, ch[C].dma_started),                      \
+    STATE_BOOL(Ide, ch[C].dma_armed), STATE_U64(Ide, ch[C].dma_deadline),                   \
+    STATE_U32(Ide, ch[C].prd_next), STATE_U32(Ide, ch[C].prd_addr),                         \
+    STATE_U32(Ide, ch[C].prd_left), STATE_BOOL(Ide, ch[C].prd_last),                        \
     DRIVE_STATE(C, 0), DRIVE_STATE(C, 1)
 
 static const StateField ide_fields[] = {
@@ -1368,13 +1554,21 @@ static const DeviceOps ide_ctl_ops = {
     .min_access = 1, .max_access = 1,
 };
 
-void ide_init(Ide *s, Bus *bus, PciBus *pci, IrqLine irq14, IrqLine irq15)
+void ide_init(Ide *s, Bus *bus, PciBus *pci, PhysMem *mem, Clock *clock, IrqLine irq14,
+              IrqLine irq15)
 {
     memset(s, 0, sizeof(*s));
     s->bus = bus;
+    s->mem = mem;
+    s->clock = clock;
     s->bm_base = PCI_BAR_UNMAPPED;
     s->ch[0].irq = irq14;
     s->ch[1].irq = irq15;
+    for (int i = 0; i < 2; i++) {
+        s->ch[i].ide = s;
+        s->ch[i].index = (uint8_t)i;
+        timer_init(&s->ch[i].dma_timer, clock, dma_timer_cb, &s->ch[i]);
+    }
     bus_map_io(bus, 0x1f0, 8, &ide_primary_ops, &s->ch[0]);
     bus_map_io(bus, 0x3f6, 1, &ide_ctl_ops, &s->ch[0]);
     bus_map_io(bus, 0x170, 8, &ide_secondary_ops, &s->ch[1]);

@@ -5,10 +5,15 @@
  * (with and without multiple), READ/WRITE MULTIPLE, SET MULTIPLE MODE, the LBA48
  * forms, READ VERIFY, SET FEATURES, INITIALIZE DEVICE PARAMETERS, FLUSH CACHE,
  * EXECUTE DEVICE DIAGNOSTIC, soft reset through the device control register.
- * Commands complete at once (BSY is never seen except while SRST is held). Bus-master
- * DMA registers exist in BAR4 but move no data yet. ATAPI CD/DVD-ROM drives (PIO only)
- * take SCSI/MMC packets through PACKET: the commands SeaBIOS and Linux's sr use, with
- * fixed-format sense data, 2048-byte blocks and an empty drive when no image is given.
+ * PIO commands complete at once (BSY is never seen except while SRST is held). READ/
+ * WRITE DMA (and EXT) and PACKET with the DMA bit move their data through the bus
+ * master in BAR4 (ide_bm.c): PRD tables in guest memory, on timers of the virtual
+ * clock. ATAPI CD/DVD-ROM drives take SCSI/MMC packets through PACKET: the commands
+ * SeaBIOS and Linux's sr use, with fixed-format sense data, 2048-byte blocks and an
+ * empty drive when no image is given.
+ *
+ *     ide_init(&m->ide, &m->bus, &m->pci, m->mem, &m->clock, irq14, irq15);
+ *     ide_attach(&m->ide, 0, 0, blk, false);   // primary master: a disk
  */
 #ifndef DBT86_IDE_H
 #define DBT86_IDE_H
@@ -17,8 +22,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cpu/physmem.h"
 #include "devices/block/block.h"
 #include "devices/bus.h"
+#include "devices/clock.h"
 #include "devices/irq.h"
 #include "devices/pci.h"
 
@@ -49,11 +56,19 @@ typedef struct IdeDrive {
     bool unit_attention;    /* 06/28/00 pending: reported once after power-on/reset */
     bool locked;            /* PREVENT ALLOW MEDIUM REMOVAL */
     bool media_event;       /* GET EVENT STATUS NOTIFICATION: report NewMedia once */
+    /* DMA */
+    uint8_t dma_kind;       /* IDE_DMA_*: the data phase waiting for the bus master */
+    bool packet_dma;        /* the PACKET command in progress moves its data by DMA */
+    uint8_t dma_mode;       /* SET FEATURES 03h value of the selected DMA mode, 0: none */
 } IdeDrive;
 
 /* IdeDrive.pio_kind */
 enum { IDE_PIO_NONE, IDE_PIO_IN_SECTORS, IDE_PIO_OUT_SECTORS, IDE_PIO_IN_BUFFER,
        IDE_PIO_OUT_BUFFER, IDE_PIO_OUT_PACKET, IDE_PIO_IN_PACKET };
+/* IdeDrive.dma_kind: READ = device to memory, WRITE = memory to device */
+enum { IDE_DMA_NONE, IDE_DMA_READ, IDE_DMA_WRITE, IDE_DMA_PACKET_IN };
+
+struct Ide;
 
 typedef struct IdeChannel {
     IdeDrive drive[2];
@@ -62,6 +77,18 @@ typedef struct IdeChannel {
     IrqLine irq;
     bool irq_pending;       /* INTRQ condition: a command completed or data is ready */
     bool irq_level;         /* level last driven on `irq` (pending && !nIEN) */
+    struct Ide *ide;        /* the controller (bus-master registers, memory, clock) */
+    uint8_t index;          /* 0 primary, 1 secondary */
+    /* DMA: the drive being served and the bus master's place in the PRD table */
+    uint8_t dma_unit;       /* drive whose DMA data phase is in progress */
+    bool dma_started;       /* its first chunk moved (the command overhead is paid) */
+    Timer dma_timer;        /* moves the next chunk of the transfer */
+    bool dma_armed;         /* dma_timer is armed (saved: Timer itself is not) */
+    uint64_t dma_deadline;  /* its deadline, virtual ns */
+    uint32_t prd_next;      /* address of the next PRD to fetch */
+    uint32_t prd_addr;      /* memory address of the current region's next byte */
+    uint32_t prd_left;      /* bytes left in the current region (0: fetch the next) */
+    bool prd_last;          /* the current region has EOT set */
 } IdeChannel;
 
 typedef struct Ide {
@@ -70,9 +97,12 @@ typedef struct Ide {
     Bus *bus;               /* where the bus-master BAR is mapped */
     uint32_t bm_base;       /* decoded BAR4 address, or PCI_BAR_UNMAPPED */
     uint8_t bm[16];         /* bus-master registers (command, status, PRD pointer) x2 */
+    PhysMem *mem;           /* guest memory the bus master reads and writes */
+    Clock *clock;           /* DMA transfers take virtual time */
 } Ide;
 
-void ide_init(Ide *d, Bus *bus, PciBus *pci, IrqLine irq14, IrqLine irq15);
+void ide_init(Ide *d, Bus *bus, PciBus *pci, PhysMem *mem, Clock *clock, IrqLine irq14,
+              IrqLine irq15);
 void ide_reset(void *d);
 /* Attach an image as drive `unit` (0 master, 1 slave) of `channel`; with `cdrom` an
  * ATAPI drive, whose `blk` may be NULL (an empty drive). Returns 0, or -1 and leaves
@@ -81,5 +111,30 @@ void ide_reset(void *d);
 int ide_attach(Ide *d, int channel, int unit, BlockDev *blk, bool cdrom);
 /* 0 if `blk` can back a drive of that kind, else -1 with a one-line message in err. */
 int ide_check_image(const BlockDev *blk, bool cdrom, char *err, size_t errlen);
+
+/* ---- between ide.c (the drives) and ide_bm.c (the bus master) ---- */
+
+/* bus-master command register (offset 0) and status register (offset 2) bits */
+#define BM_CMD_START 0x01
+#define BM_CMD_TO_MEMORY 0x08   /* "read/write control": 1 = the bus master writes memory */
+#define BM_ST_ACTIVE 0x01
+#define BM_ST_ERROR 0x02
+#define BM_ST_INTR 0x04
+
+/* BAR4 moved or was turned off (PCI_BAR_UNMAPPED). */
+void ide_bm_map(Ide *s, uint32_t addr);
+/* The channel's bus master is started and still active: it may move data. */
+bool ide_bm_active(const IdeChannel *c);
+/* Move up to len bytes between buf and the memory the PRD table describes. Returns the
+ * bytes moved; fewer when the table ended (EOT) or could not be read, and then the
+ * Active bit is clear. */
+uint32_t ide_bm_move(IdeChannel *c, uint8_t *buf, uint32_t len, bool to_memory);
+/* The drive still has data but the bus master finished its PRD table: the Error bit
+ * (the drive keeps waiting, as a real one does until the host resets it). */
+void ide_bm_underrun(IdeChannel *c);
+/* The channel's INTRQ rose: the bus master latches it in its Interrupt bit. */
+void ide_bm_irq(IdeChannel *c);
+/* ide.c: the guest started (true) or stopped the channel's bus master. */
+void ide_dma_engine(IdeChannel *c, bool started);
 
 #endif

@@ -5,6 +5,7 @@
  * drives the CPU from timer deadline to timer deadline on the virtual clock.
  */
 #include "devices/machine.h"
+#include "translate/dbt.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +15,10 @@
 #include "bios/firmware.h"
 #include "cpu/fpu.h"
 #include "bios/linuxboot.h" /* linuxboot */
+
+/* QEMU's x86 fw_cfg item (FW_CFG_ARCH_LOCAL + 2) that SeaBIOS reads as
+ * "etc/irq0-override": 1 = ISA IRQ 0 is IOAPIC pin 2. */
+#define FW_CFG_IRQ0_OVERRIDE 0x8002
 
 /* Below 1 MiB the ROM's last 128 KiB (or all of a smaller ROM) appear at the top. */
 static uint32_t isa_bios_size(const Machine *m)
@@ -33,6 +38,12 @@ void machine_config_defaults(MachineConfig *cfg)
 
 void machine_powerdown(Machine *m) { acpi_pm_power_button(&m->acpi); }
 
+void machine_nmi(Machine *m)
+{
+    apic_set_irq(&m->apic, 1, 1);
+    apic_set_irq(&m->apic, 1, 0);
+}
+
 uint64_t machine_now_ns(const Machine *m) { return clock_now(&m->clock); }
 
 void machine_request_exit(Machine *m, MachineExitKind kind, int status)
@@ -47,6 +58,19 @@ void machine_request_exit(Machine *m, MachineExitKind kind, int status)
 
 /* ---- memory map ---- */
 
+/* The local APIC's page is MMIO wherever IA32_APIC_BASE puts it: if that hides RAM or
+ * ROM, the page leaves the map so the CPU asks the bus (the APIC decodes first, as the
+ * CPU's own APIC does on real hardware). */
+static void machine_apic_punch(Machine *m)
+{
+    if (!apic_enabled(&m->apic)) return;
+    uint32_t page = (uint32_t)apic_get_base(&m->apic) >> PAGE_SHIFT;
+    if (!m->mem->rd[page] && !m->mem->wr[page]) return;
+    m->mem->rd[page] = m->mem->wr[page] = NULL;
+    m->mem->generation++;
+    m->apic_hole = true;
+}
+
 /* Re-map 0xC0000-0xFFFFF from the PAM registers: each 16 KiB segment (the 64 KiB at
  * 0xF0000 is one unit) reads RAM or ROM/nothing and writes RAM or nothing. */
 static void machine_pam_update(void *opaque)
@@ -59,13 +83,23 @@ static void machine_pam_update(void *opaque)
         if (m->bios && a >= 0x100000u - isa) rom = m->bios + m->bios_size - (0x100000u - a);
         m->mem->rd[a >> PAGE_SHIFT] = (attr & 1) ? m->ram + a : rom;
         m->mem->wr[a >> PAGE_SHIFT] = (attr & 2) ? m->ram + a : NULL;
+        m->mem->code[a >> PAGE_SHIFT] = 0; /* the generation bump drops translations */
     }
     m->mem->generation++;
+    machine_apic_punch(m);
 }
 
 static void machine_map_memory(Machine *m)
 {
+    /* the translator's code-write hook survives a re-map */
+    void (*code_write)(void *, uint32_t) = m->mem->code_write;
+    void *code_opaque = m->mem->code_opaque;
+    uint32_t gen = m->mem->generation;
     memset(m->mem, 0, sizeof(*m->mem));
+    m->apic_hole = false;
+    m->mem->code_write = code_write;
+    m->mem->code_opaque = code_opaque;
+    m->mem->generation = gen + 1;
     /* conventional and extended RAM; 0xA0000-0xBFFFF is the VGA window (MMIO) */
     physmem_map(m->mem, 0, 0xa0000, m->ram, m->ram);
     if (m->ram_size > 0x100000)
@@ -95,7 +129,8 @@ static void cb_mmio_write(void *o, uint32_t a, uint32_t v, unsigned size)
 {
     bus_mmio_write(&((Machine *)o)->bus, a, v, size);
 }
-static uint8_t cb_intr_ack(void *o) { return pic_intr_ack(&((Machine *)o)->pic); }
+/* INTA goes to the local APIC, which asks the 8259 for ExtINT (virtual wire). */
+static uint8_t cb_intr_ack(void *o) { return apic_intr_ack(&((Machine *)o)->apic); }
 static uint64_t cb_now_ns(void *o) { return clock_now(&((Machine *)o)->clock); }
 
 static void cb_shutdown(void *o)
@@ -146,6 +181,39 @@ static void cpu_intr_set(void *o, int n, int level)
 {
     (void)n;
     cpu_set_intr(&((Machine *)o)->cpu, level != 0);
+}
+
+/* ---- interrupt routing: ISA IRQs, local APIC, IOAPIC ---- */
+
+/* An ISA IRQ goes to the 8259s and to the IOAPIC, as QEMU's pc wires its GSIs: IRQ 0
+ * (the PIT) on pin 2, which SeaBIOS's MADT and MP table declare with their IRQ0
+ * override (fw_cfg "etc/irq0-override"); the others on the pin of their number. PCI
+ * INTx reach both through the PIIX3 PIRQ routing to an ISA IRQ, so no PCI interrupt
+ * uses pins 16-23 (SeaBIOS's PIIX DSDT routes every slot through LNKA-LNKD). */
+static void board_isa_irq(void *o, int irq, int level)
+{
+    Machine *m = o;
+    pic_set_irq(&m->pic, irq, level);
+    ioapic_set_irq(&m->ioapic, irq == 0 ? 2 : irq, level);
+}
+
+static IrqLine isa_irq(Machine *m, int irq) { return (IrqLine){board_isa_irq, m, irq}; }
+
+static void board_apic_eoi(void *o, uint8_t vector) { ioapic_eoi(&((Machine *)o)->ioapic, vector); }
+static uint8_t board_extint_ack(void *o) { return pic_intr_ack(&((Machine *)o)->pic); }
+static void board_apic_nmi(void *o) { cpu_set_nmi(&((Machine *)o)->cpu); }
+static void board_apic_base(void *apic, uint64_t v) { apic_set_base(apic, v); }
+
+/* The APIC's page moved or was (un)mapped: give back a page it hid, hide the new one. */
+static void board_apic_moved(void *o, uint32_t base, bool enabled)
+{
+    Machine *m = o;
+    (void)base;
+    (void)enabled;
+    if (m->apic_hole)
+        machine_map_memory(m);
+    else
+        machine_apic_punch(m);
 }
 
 static void board_set_a20(void *o, bool on)
@@ -273,6 +341,8 @@ static void machine_fill_fwcfg(Machine *m)
     fwcfg_add_i16(f, FW_CFG_NB_CPUS, 1);
     fwcfg_add_i16(f, FW_CFG_MAX_CPUS, 1);
     fwcfg_add_i16(f, FW_CFG_BOOT_MENU, 0);
+    /* as QEMU: ISA IRQ 0 is IOAPIC pin 2 (SeaBIOS puts the override in MADT/MP table) */
+    fwcfg_add_i32(f, FW_CFG_IRQ0_OVERRIDE, 1);
     uint8_t uuid[16] = {0};
     fwcfg_add_bytes(f, FW_CFG_UUID, uuid, sizeof(uuid));
     /* e820: one RAM entry; SeaBIOS reserves what it uses itself */
@@ -293,6 +363,7 @@ static void machine_fill_fwcfg(Machine *m)
 static void machine_free(Machine *m)
 {
     if (!m) return;
+    dbt_destroy(m->dbt);
     for (int i = 0; i < MACHINE_MAX_DRIVES; i++)
         if (m->blk[i].fd >= 0) blk_close(&m->blk[i]);
     for (int i = 0; i < 2; i++) /* floppy */
@@ -325,6 +396,8 @@ static void machine_collect_devices(Machine *m)
     machine_add_device(m, &i440fx_ops, &m->i440fx);
     machine_add_device(m, &acpi_pm_device_ops, &m->acpi);
     machine_add_device(m, &vga_device_ops, &m->vga);
+    machine_add_device(m, &apic_ops, &m->apic);     /* unmapped while disabled */
+    machine_add_device(m, &ioapic_ops, &m->ioapic);
 }
 
 Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
@@ -389,6 +462,8 @@ Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
         .shutdown = cb_shutdown, .now_ns = cb_now_ns, .ferr = cb_ferr,
     };
     cpu_init(&m->cpu, m->mem, &cb);
+    m->cpu.apic_base_write = board_apic_base; /* also makes CPUID report the APIC */
+    m->cpu.apic = &m->apic;
     m->cpu.log_flags = cfg->log_flags;
     m->cpu.log_file = cfg->log_file;
     clock_init(&m->clock, &m->cpu.icount, cfg->icount_shift);
@@ -397,22 +472,30 @@ Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
     bus_init(&m->bus);
     m->bus.unassigned_log = bus_log_unassigned;
     m->bus.log_opaque = m;
-    pic_init(&m->pic, &m->bus, (IrqLine){cpu_intr_set, m, 0});
-    pit_init(&m->pit, &m->bus, &m->clock, pic_irq(&m->pic, 0));
-    rtc_init(&m->rtc, &m->bus, &m->clock, pic_irq(&m->pic, 8), cfg->rtc_start);
-    uart_init(&m->uart[0], &m->bus, 0x3f8, pic_irq(&m->pic, 4), &m->clock, cfg->serial[0]);
-    uart_init(&m->uart[1], &m->bus, 0x2f8, pic_irq(&m->pic, 3), &m->clock, cfg->serial[1]);
-    kbc_init(&m->kbc, &m->bus, pic_irq(&m->pic, 1), pic_irq(&m->pic, 12), board_set_a20,
+    /* interrupts: 8259 INTR -> LINT0 (ExtINT at reset) and IOAPIC -> local APIC -> CPU */
+    ApicConfig ac = {.bsp = true, .lint0_extint_at_reset = true, .opaque = m,
+                     .eoi_broadcast = board_apic_eoi, .extint_ack = board_extint_ack,
+                     .nmi = board_apic_nmi, .moved = board_apic_moved};
+    apic_init(&m->apic, &m->bus, &m->clock, (IrqLine){cpu_intr_set, m, 0}, &ac);
+    pic_init(&m->pic, &m->bus, apic_lint(&m->apic, 0));
+    ioapic_init(&m->ioapic, &m->bus, IOAPIC_DEFAULT_BASE, 0, apic_ioapic_deliver, &m->apic);
+    m->ioapic.accepts = apic_accepts;
+    pit_init(&m->pit, &m->bus, &m->clock, isa_irq(m, 0));
+    rtc_init(&m->rtc, &m->bus, &m->clock, isa_irq(m, 8), cfg->rtc_start);
+    uart_init(&m->uart[0], &m->bus, 0x3f8, isa_irq(m, 4), &m->clock, cfg->serial[0]);
+    uart_init(&m->uart[1], &m->bus, 0x2f8, isa_irq(m, 3), &m->clock, cfg->serial[1]);
+    kbc_init(&m->kbc, &m->bus, isa_irq(m, 1), isa_irq(m, 12), board_set_a20,
              board_reset_cpu, m);
     bus_map_io(&m->bus, 0x92, 1, &port92_ops, m);
-    m->irq13 = pic_irq(&m->pic, 13);
+    m->irq13 = isa_irq(m, 13);
     bus_map_io(&m->bus, 0xf0, 1, &fpu_port_ops, m);
     bus_map_io(&m->bus, 0x80, 1, &port80_ops, m);
     pci_bus_init(&m->pci, &m->bus);
     m->pci.reset_request = board_reset_cpu;
     m->pci.board = m;
     i440fx_init(&m->i440fx, &m->pci, machine_pam_update, m);
-    ide_init(&m->ide, &m->bus, &m->pci, pic_irq(&m->pic, 14), pic_irq(&m->pic, 15));
+    ide_init(&m->ide, &m->bus, &m->pci, m->mem, &m->clock, isa_irq(m, 14),
+             isa_irq(m, 15));
     for (int i = 0; i < cfg->n_drives; i++) {
         const DriveConfig *d = &cfg->drives[i];
         if (ide_check_image(&m->blk[d->index], d->cdrom, err, errlen) < 0 ||
@@ -425,7 +508,7 @@ Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
     }
     /* floppy: ISA DMA and the floppy controller (IRQ 6, DMA channel 2), drives A: B: */
     dma_init(&m->dma, &m->bus, m->mem);
-    fdc_init(&m->fdc, &m->bus, pic_irq(&m->pic, 6), &m->dma, 2);
+    fdc_init(&m->fdc, &m->bus, isa_irq(m, 6), &m->dma, 2);
     for (int i = 0; i < 2; i++) {
         const char *path = i ? cfg->fdb : cfg->fda;
         if (!path) continue;
@@ -437,7 +520,7 @@ Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
             return NULL;
         }
     }
-    acpi_pm_init(&m->acpi, &m->bus, &m->pci, &m->clock, pic_irq(&m->pic, 9), board_power_off,
+    acpi_pm_init(&m->acpi, &m->bus, &m->pci, &m->clock, isa_irq(m, 9), board_power_off,
                  m);
     vga_init(&m->vga, &m->bus, m->mem, &m->pci, vgarom, vgarom_size);
     free(vgarom);
@@ -457,6 +540,20 @@ Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
     machine_collect_devices(m);
     machine_map_memory(m);
     machine_fill_cmos(m);
+    if (cfg->accel == ACCEL_DBT) {
+        DbtOptions dopt;
+        dbt_options_defaults(&dopt);
+        dopt.check = cfg->dbt_check;
+        dopt.native = !cfg->dbt_native_off;
+        dopt.nochain = cfg->dbt_nochain;
+        dopt.log = cfg->dbt_log | ((cfg->log_flags & LOG_IN_ASM) ? DBT_LOG_IN_ASM : 0);
+        dopt.log_file = cfg->log_file;
+        m->dbt = dbt_create(&m->cpu, &dopt, err, errlen);
+        if (!m->dbt) {
+            machine_free(m);
+            return NULL;
+        }
+    }
     return m;
 }
 
@@ -501,7 +598,11 @@ bool machine_run_for(Machine *m, uint64_t ns)
         uint64_t deadline = clock_next_deadline(&m->clock);
         if (deadline > end) deadline = end;
         uint64_t budget = ((deadline - now) >> m->clock.shift) + 1;
-        CpuExit r = cpu_run(c, budget);
+        CpuExit r = m->dbt ? dbt_run(m->dbt, budget) : cpu_run(c, budget);
+        if (m->dbt && dbt_check_failed(m->dbt)) {
+            machine_request_exit(m, MEXIT_CHECK, 0);
+            break;
+        }
         if (r == CPU_EXIT_HALT) {
             if (!(c->eflags & FL_IF) && !c->nmi_pending) {
                 /* HLT with interrupts off: only NMI or reset could wake it */

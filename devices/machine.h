@@ -18,6 +18,7 @@
 
 #include "cpu/cpu.h"
 #include "devices/acpi_pm.h"
+#include "devices/apic.h"
 #include "devices/block/block.h"
 #include "devices/bus.h"
 #include "devices/chardev.h"
@@ -29,6 +30,7 @@
 #include "devices/i440fx.h"
 #include "devices/i8042.h"
 #include "devices/ide.h"
+#include "devices/ioapic.h"
 #include "devices/pci.h"
 #include "devices/pic.h"
 #include "devices/pit.h"
@@ -46,6 +48,7 @@ typedef enum MachineExitKind {
     MEXIT_TIMEOUT,    /* the -timeout limit was reached */
     MEXIT_HALTED,     /* the CPU halted with interrupts off: nothing can wake it */
     MEXIT_QUIT,       /* the user asked to quit (monitor, window) */
+    MEXIT_CHECK,      /* the lockstep checker found a difference (report in the log) */
 } MachineExitKind;
 
 typedef struct MachineExit {
@@ -60,6 +63,8 @@ typedef struct DriveConfig {
     bool cdrom;
     bool read_only;
 } DriveConfig;
+
+enum { ACCEL_DBT = 0, ACCEL_INTERP = 1 };
 
 typedef struct MachineConfig {
     uint32_t ram_mb;               /* -m */
@@ -81,6 +86,11 @@ typedef struct MachineConfig {
     double timeout_host_s;         /* host-time limit in seconds (0 = none) */
     uint64_t rtc_start;            /* wall-clock seconds at power-on (from the input layer) */
     uint32_t log_flags;            /* LOG_* for -d */
+    int accel;                     /* ACCEL_DBT (default) or ACCEL_INTERP */
+    bool dbt_check;                /* -accel dbt,check=on: lockstep checker */
+    bool dbt_native_off;           /* -accel dbt,native=off: handler calls only */
+    bool dbt_nochain;              /* -d nochain */
+    uint32_t dbt_log;              /* DBT_LOG_* (-d out_asm, exec; in_asm from log_flags) */
     void *log_file;                /* FILE* for -D */
     const char *kernel;            /* -kernel bzImage (NULL: none) */ /* linuxboot */
     const char *initrd;            /* -initrd FILE */ /* linuxboot */
@@ -108,6 +118,9 @@ typedef struct Machine {
     Bus bus;
     Clock clock;
     Pic pic;
+    Apic apic;                     /* the CPU's local APIC; the PIC's INTR is its LINT0 */
+    Ioapic ioapic;                 /* ISA IRQs 0-15 also reach it (IRQ 0 on pin 2) */
+    bool apic_hole;                /* the APIC's page hides RAM/ROM (a move re-maps) */
     Pit pit;
     Rtc rtc;
     Uart uart[2];
@@ -132,6 +145,7 @@ typedef struct Machine {
     MachineExit exit;
     bool reset_requested;          /* reset at the next instruction boundary */
     uint64_t resets;               /* number of resets so far */
+    struct Dbt *dbt;               /* the translator, or NULL with -accel interp */
 } Machine;
 
 void machine_config_defaults(MachineConfig *cfg);
@@ -154,6 +168,10 @@ uint64_t machine_now_ns(const Machine *m);
  * PM block and raises the SCI when the guest enabled it; a guest without ACPI sees
  * nothing. */
 void machine_powerdown(Machine *m);
+/* An NMI from the board (QEMU's `nmi` command): a pulse on LINT1 of the local APIC,
+ * which delivers it as its LVT says (NMI after SeaBIOS), or as the CPU's NMI pin while
+ * the APIC is globally disabled. */
+void machine_nmi(Machine *m);
 
 /* Re-derives the memory map after a snapshot load (devices/machine_snapshot.c). */
 void machine_post_load(Machine *m);

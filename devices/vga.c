@@ -522,6 +522,49 @@ out:
     return (int)n;
 }
 
+const char *vga_cp437_utf8(uint8_t ch)
+{
+    /* printable ASCII as one-character strings */
+    static const char ascii[0x5f][2] = {
+        " ", "!", "\"", "#", "$", "%", "&", "'", "(", ")", "*", "+", ",", "-", ".",
+        "/", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", ":", ";", "<", "=", ">",
+        "?", "@", "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N",
+        "O", "P", "Q", "R", "S", "T", "U", "V", "W", "X", "Y", "Z", "[", "\\", "]",
+        "^", "_", "`", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m",
+        "n", "o", "p", "q", "r", "s", "t", "u", "v", "w", "x", "y", "z", "{", "|", "}",
+        "~"
+    };
+    if (ch >= 0x7f) return cp437_high[ch - 0x7f];
+    if (ch < 0x20) return cp437_low[ch];
+    return ascii[ch - 0x20];
+}
+
+int vga_text_cells(const Vga *v, uint16_t *cells, size_t max, VgaTextInfo *info)
+{
+    memset(info, 0, sizeof(*info));
+    info->cursor_row = info->cursor_col = -1;
+    if (vbe_on(v) || vga_graphics(v)) return -1;
+    unsigned cols, rows, cheight;
+    if (!text_geometry(v, &cols, &rows, &cheight)) return -1;
+    info->cols = cols;
+    info->rows = rows;
+    info->blink = (v->attr[0x10] & 0x08) != 0;
+    if ((size_t)cols * rows > max) return -1;
+    uint32_t start = crtc_start(v), stride = crtc_stride(v, cols);
+    for (unsigned r = 0; r < rows; r++)
+        for (unsigned c = 0; c < cols; c++) {
+            uint32_t a = crtc_address(v, start + r * stride + c, 0);
+            cells[r * cols + c] = (uint16_t)(v->vram[a * 4] | v->vram[a * 4 + 1] << 8);
+        }
+    uint32_t cursor = (uint32_t)v->crtc[0x0e] << 8 | v->crtc[0x0f];
+    uint32_t off = (cursor - start) & 0xffff;
+    if (!(v->crtc[0x0a] & 0x20) && stride && off / stride < rows && off % stride < cols) {
+        info->cursor_row = (int)(off / stride);
+        info->cursor_col = (int)(off % stride);
+    }
+    return 0;
+}
+
 /* ---- rendering ---- */
 
 /* DAC entry -> 0x00RRGGBB, through the pel mask; 6-bit components unless VBE

@@ -58,6 +58,19 @@ void vga_reset(void *v);
  * Returns the length written (always NUL-terminated). In a graphics mode it writes
  * nothing and returns -1. */
 int vga_text_dump(const Vga *v, char *buf, size_t size);
+/* Code page 437 character ch as a UTF-8 string (0x00 is a blank), as the dump uses. */
+const char *vga_cp437_utf8(uint8_t ch);
+
+/* The text screen's shape for terminal front ends (-display text). */
+typedef struct VgaTextInfo {
+    unsigned cols, rows;        /* character grid */
+    int cursor_row, cursor_col; /* -1 when the cursor is off or outside the grid */
+    bool blink;                 /* attribute bit 7 blinks instead of a bright background */
+} VgaTextInfo;
+/* The text screen as the CRTC scans it out: cells[row * cols + col] = character |
+ * attribute << 8. Returns 0, or -1 in a graphics mode, for nonsense geometry, or when
+ * the grid has more than max cells (info->cols/rows then tell the size needed). */
+int vga_text_cells(const Vga *v, uint16_t *cells, size_t max, VgaTextInfo *info);
 /* Renders what the monitor would show into rgb (0x00RRGGBB, row-major, *w pixels per
  * row): text modes with the font in plane 2, the attribute palette and the DAC;
  * planar 16-colour, CGA 4-colour, 256-colour (mode 13h, mode X) VGA modes; Bochs VBE

@@ -15,6 +15,7 @@
 extern "C" {
 #include "devices/block/block.h"
 #include "devices/bus.h"
+#include "devices/clock.h"
 #include "devices/ide.h"
 #include "devices/pci.h"
 }
@@ -81,6 +82,9 @@ protected:
     std::unique_ptr<Bus> bus{new Bus};
     std::unique_ptr<PciBus> pci{new PciBus};
     std::unique_ptr<Ide> ide{new Ide};
+    std::unique_ptr<PhysMem> mem{new PhysMem()}; // no RAM: these tests use PIO only
+    uint64_t icount = 0;
+    Clock clk;
     IrqRecorder irq;
     std::vector<std::unique_ptr<BlockDev>> blks;
 
@@ -88,8 +92,9 @@ protected:
     {
         bus_init(bus.get());
         pci_bus_init(pci.get(), bus.get());
-        ide_init(ide.get(), bus.get(), pci.get(), IrqLine{IrqRecorder::Set, &irq, 14},
-                 IrqLine{IrqRecorder::Set, &irq, 15});
+        clock_init(&clk, &icount, 0);
+        ide_init(ide.get(), bus.get(), pci.get(), mem.get(), &clk,
+                 IrqLine{IrqRecorder::Set, &irq, 14}, IrqLine{IrqRecorder::Set, &irq, 15});
     }
     void TearDown() override
     {
@@ -230,13 +235,17 @@ TEST_F(IdeTest, IdentifyDevice)
     EXPECT_EQ("0.1.0   ", IdString(id, 23, 4));
     EXPECT_EQ(0x8010, id[47]);
     EXPECT_TRUE(id[49] & (1 << 9)); // LBA
-    EXPECT_EQ(0x0003, id[53]);
+    EXPECT_TRUE(id[49] & (1 << 8)); // DMA
+    EXPECT_EQ(0x0007, id[53]);      // words 54-58, 64-70 and 88 valid
     EXPECT_EQ(19, id[54]);
     EXPECT_EQ(16, id[55]);
     EXPECT_EQ(63, id[56]);
     EXPECT_EQ(19u * 16 * 63, id[57] | (uint32_t)id[58] << 16);
     EXPECT_EQ(0x0110, id[59]); // multiple mode 16 valid
     EXPECT_EQ(20000u, id[60] | (uint32_t)id[61] << 16);
+    EXPECT_EQ(0x0007, id[62]); // single-word DMA 0-2, none selected yet
+    EXPECT_EQ(0x0007, id[63]); // multiword DMA 0-2
+    EXPECT_EQ(0x003f, id[88]); // Ultra DMA 0-5
     EXPECT_EQ(0x0003, id[64]);
     EXPECT_EQ(0x007e, id[80]);
     EXPECT_TRUE(id[83] & (1 << 10)); // LBA48
@@ -696,7 +705,7 @@ TEST_F(IdeTest, MiscCommands)
     // PACKET and IDENTIFY PACKET DEVICE on a disk: ABRT, no ATAPI signature
     Out8(kLcyl, 0x00);
     Out8(kHcyl, 0x00);
-    for (uint8_t c : {0xa0, 0xa1, 0x00, 0xff, 0xc8}) {
+    for (uint8_t c : {0xa0, 0xa1, 0x00, 0xff, 0xc7 /* READ DMA QUEUED */}) {
         int before = irq.raises[14];
         Out8(kCommand, c);
         EXPECT_EQ(before + 1, irq.raises[14]) << (int)c;

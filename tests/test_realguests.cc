@@ -173,3 +173,48 @@ TEST(RealGuests, LinuxDirectBootToUserSpace)
     EXPECT_EQ(g.m->exit.kind, MEXIT_POWEROFF) << tail(g.serial);
     EXPECT_EQ(g.serial.find("Unable to enable ACPI"), std::string::npos) << tail(g.serial);
 }
+
+/* ISOLINUX from an El Torito CD (tests/guests/make-isolinux-iso) through SeaBIOS and
+ * the ATAPI CD-ROM, run as a user would (the dbt86 binary with -cdrom/-boot d), to
+ * user space and power-off (exit code 0). The same boot checks the VGA text console:
+ * the kernel runs with `console=tty0 console=ttyS0` (messages on both; init-test's
+ * dbt86.vga=1 writes its markers to tty0 as well), and the text screen at exit
+ * (-screenshot FILE.txt, which follows the CRTC start address that vgacon scrolls
+ * with) must show the kernel's last boot messages and the markers. */
+TEST(RealGuests, IsolinuxCdBootsToUserSpaceOnVgaConsole)
+{
+    if (kSanitized) GTEST_SKIP() << "booting Linux takes too long under the sanitizers";
+    PREPARE_OR_SKIP("make-isolinux-iso");
+    std::string shot = std::string(DBT86_BUILD_ROOT) + "/isolinux-screen.txt";
+    remove(shot.c_str());
+    std::string out;
+    auto t0 = std::chrono::steady_clock::now();
+    int rc = run_cmd(dbt86_bin() + " -m 256 -cdrom '" + cache_dir() +
+                         "/isolinux.iso' -boot d -display none -serial stdio -no-reboot"
+                         " -icount shift=3,sleep=off -timeout 600 -screenshot '" + shot + "'",
+                     &out);
+    printf("[ milestone] ISOLINUX boot to power-off: %.1f s host\n",
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    EXPECT_EQ(rc, 0) << "exit code (0: the guest powered off)\n" << tail(out);
+    /* the loader (its own serial output), then the kernel and init on COM1 */
+    EXPECT_NE(out.find("ISOLINUX 6.04"), std::string::npos) << tail(out);
+    EXPECT_NE(out.find("Linux version 6.1."), std::string::npos) << tail(out);
+    EXPECT_NE(out.find("dbt86.vga=1"), std::string::npos) << "command line from isolinux.cfg\n"
+                                                          << tail(out);
+    EXPECT_NE(out.find("BOOT-OK"), std::string::npos) << tail(out);
+    EXPECT_NE(out.find("53d025127ae99ab79e8502aae2d9bea6  /tmp/seq.txt"), std::string::npos)
+        << tail(out);
+    EXPECT_NE(out.find("WORK-DONE"), std::string::npos) << tail(out);
+    EXPECT_EQ(out.find("Kernel panic"), std::string::npos) << tail(out);
+
+    std::string screen = read_file(shot);
+    ASSERT_FALSE(screen.empty()) << "no text screenshot (not in a text mode at exit?)";
+    /* the kernel's messages scrolled the screen: the last ones before init */
+    EXPECT_NE(screen.find("Run /init as init process"), std::string::npos) << screen;
+    EXPECT_NE(screen.find("BOOT-OK"), std::string::npos) << screen;
+    EXPECT_NE(screen.find("WORK-DONE"), std::string::npos) << screen;
+    /* init's other output went to /dev/console (COM1) only */
+    EXPECT_EQ(screen.find("uname-m"), std::string::npos) << screen;
+    /* and BOOT-OK comes after the kernel's message, in screen order */
+    EXPECT_LT(screen.find("Run /init as init process"), screen.find("BOOT-OK")) << screen;
+}

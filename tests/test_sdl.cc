@@ -28,27 +28,46 @@ extern "C" {
 
 namespace {
 
-/* Boot sector: prints "dbt86 key echo" with INT 10h, writes 'R' to COM1, then echoes
- * every INT 16h key to COM1; on 'g' it switches to mode 13h (320x200x256), fills the
- * screen with (offset ^ offset >> 8) and writes 'G'; on 'q' it writes 0 to port 0xF4
- * (isa-debug-exit). Assembled with nasm from:
- *   xor ax,ax / mov ds,ax / mov si,msg / .p: lodsb / test al,al / jz .r / mov ah,0eh /
- *   mov bx,7 / int 10h / jmp .p / .r: mov dx,3f8h / mov al,'R' / out dx,al /
- *   .k: mov ah,0 / int 16h / mov dx,3f8h / out dx,al / cmp al,'g' / jne .nq /
+/* Boot sector: prints "dbt86 key echo", writes 'R' to COM1, then waits with sti/hlt
+ * and each time round: if the ACPI power button status (PM1_STS bit 8 at the PM base
+ * from 00:01.3's config register 0x40) is set, clears it and writes 'P'; echoes every
+ * INT 16h key to COM1; on 't' starts a ticker (the BIOS tick count's low 6 bits + '0'
+ * at row 1, column 0, redrawn at every wake-up); on 'g' switches to mode 13h
+ * (320x200x256), fills the screen with (offset ^ offset >> 8) and writes 'G'; on 'q'
+ * writes 0 to port 0xF4 (isa-debug-exit). Assembled with nasm from:
+ *   xor ax,ax / mov ds,ax / mov ss,ax / mov sp,7c00h / mov si,msg / .p: lodsb /
+ *   test al,al / jz .r / mov ah,0eh / mov bx,7 / int 10h / jmp .p /
+ *   .r: mov eax,80000b40h / mov dx,0cf8h / out dx,eax / mov dl,0fch / in eax,dx /
+ *   and ax,0ffc0h / mov [pmbase],ax / mov dx,3f8h / mov al,'R' / out dx,al /
+ *   .k: sti / hlt / cmp byte [ticker],0 / je .pm / push es / mov ax,0b800h /
+ *   mov es,ax / mov al,[46ch] / and al,3fh / add al,30h / mov ah,7 / mov [es:160],ax /
+ *   pop es / .pm: mov dx,[pmbase] / test dx,dx / jz .kb / in ax,dx / test ax,100h /
+ *   jz .kb / mov ax,100h / out dx,ax / mov dx,3f8h / mov al,'P' / out dx,al /
+ *   .kb: mov ah,1 / int 16h / jz .k / mov ah,0 / int 16h / mov dx,3f8h / out dx,al /
+ *   cmp al,'t' / jne .ng / mov byte [ticker],1 / .ng: cmp al,'g' / jne .nq /
  *   mov ax,13h / int 10h / mov ax,0a000h / mov es,ax / xor di,di / mov cx,64000 /
- *   .f: mov ax,di / xor al,ah / stosb / loop .f / mov dx,3f8h / mov al,'G' / out dx,al /
- *   jmp .k / .nq: cmp al,'q' / jne .k / mov dx,0f4h / mov al,0 / out dx,al /
- *   .h: hlt / jmp .h / msg: db "dbt86 key echo",0 */
+ *   .f: mov ax,di / xor al,ah / stosb / loop .f / mov dx,3f8h / mov al,'G' /
+ *   out dx,al / jmp .k / .nq: cmp al,'q' / jne .k / mov dx,0f4h / mov al,0 /
+ *   out dx,al / .h: hlt / jmp .h / msg: db "dbt86 key echo",0 / pmbase: dw 0 /
+ *   ticker: db 0 */
 const uint8_t ECHO_CODE[] = {
-    0x31, 0xc0, 0x8e, 0xd8, 0xbe, 0x52, 0x7c, 0xac, 0x84, 0xc0, 0x74, 0x09,
-    0xb4, 0x0e, 0xbb, 0x07, 0x00, 0xcd, 0x10, 0xeb, 0xf2, 0xba, 0xf8, 0x03,
-    0xb0, 0x52, 0xee, 0xb4, 0x00, 0xcd, 0x16, 0xba, 0xf8, 0x03, 0xee, 0x3c,
-    0x67, 0x75, 0x1e, 0xb8, 0x13, 0x00, 0xcd, 0x10, 0xb8, 0x00, 0xa0, 0x8e,
-    0xc0, 0x31, 0xff, 0xb9, 0x00, 0xfa, 0x89, 0xf8, 0x30, 0xe0, 0xaa, 0xe2,
-    0xf9, 0xba, 0xf8, 0x03, 0xb0, 0x47, 0xee, 0xeb, 0xd6, 0x3c, 0x71, 0x75,
-    0xd2, 0xba, 0xf4, 0x00, 0xb0, 0x00, 0xee, 0xf4, 0xeb, 0xfd, 'd',  'b',
-    't',  '8',  '6',  ' ',  'k',  'e',  'y',  ' ',  'e',  'c',  'h',  'o',
-    0x00};
+    0x31, 0xc0, 0x8e, 0xd8, 0x8e, 0xd0, 0xbc, 0x00, 0x7c, 0xbe, 0xb0, 0x7c,
+    0xac, 0x84, 0xc0, 0x74, 0x09, 0xb4, 0x0e, 0xbb, 0x07, 0x00, 0xcd, 0x10,
+    0xeb, 0xf2, 0x66, 0xb8, 0x40, 0x0b, 0x00, 0x80, 0xba, 0xf8, 0x0c, 0x66,
+    0xef, 0xb2, 0xfc, 0x66, 0xed, 0x83, 0xe0, 0xc0, 0xa3, 0xbf, 0x7c, 0xba,
+    0xf8, 0x03, 0xb0, 0x52, 0xee, 0xfb, 0xf4, 0x80, 0x3e, 0xc1, 0x7c, 0x00,
+    0x74, 0x14, 0x06, 0xb8, 0x00, 0xb8, 0x8e, 0xc0, 0xa0, 0x6c, 0x04, 0x24,
+    0x3f, 0x04, 0x30, 0xb4, 0x07, 0x26, 0xa3, 0xa0, 0x00, 0x07, 0x8b, 0x16,
+    0xbf, 0x7c, 0x85, 0xd2, 0x74, 0x10, 0xed, 0xa9, 0x00, 0x01, 0x74, 0x0a,
+    0xb8, 0x00, 0x01, 0xef, 0xba, 0xf8, 0x03, 0xb0, 0x50, 0xee, 0xb4, 0x01,
+    0xcd, 0x16, 0x74, 0xc5, 0xb4, 0x00, 0xcd, 0x16, 0xba, 0xf8, 0x03, 0xee,
+    0x3c, 0x74, 0x75, 0x05, 0xc6, 0x06, 0xc1, 0x7c, 0x01, 0x3c, 0x67, 0x75,
+    0x1e, 0xb8, 0x13, 0x00, 0xcd, 0x10, 0xb8, 0x00, 0xa0, 0x8e, 0xc0, 0x31,
+    0xff, 0xb9, 0x00, 0xfa, 0x89, 0xf8, 0x30, 0xe0, 0xaa, 0xe2, 0xf9, 0xba,
+    0xf8, 0x03, 0xb0, 0x47, 0xee, 0xeb, 0x92, 0x3c, 0x71, 0x75, 0x8e, 0xba,
+    0xf4, 0x00, 0xb0, 0x00, 0xee, 0xf4, 0xeb, 0xfd, 0x64, 0x62, 0x74, 0x38,
+    0x36, 0x20, 0x6b, 0x65, 0x79, 0x20, 0x65, 0x63, 0x68, 0x6f, 0x00, 0x00,
+    0x00, 0x00};
 
 bool have(const char *prog)
 {
@@ -167,16 +186,58 @@ protected:
         if (!dir.empty()) system(("rm -rf " + dir).c_str());
     }
 
-    void start()
+    /* Runs dbt86 on the echo guest in the directory dir; display: the -display
+     * arguments (none: the default). */
+    void start(std::vector<std::string> display = {"-display", "sdl"},
+               std::vector<std::string> extra = {})
     {
         emu = fork();
         if (emu == 0) {
-            std::string ser = "file:" + serial;
-            execl(dbt86_bin().c_str(), "dbt86", "-display", "sdl", "-snapshot", "-hda",
-                  disk.c_str(), "-serial", ser.c_str(), "-device",
-                  "isa-debug-exit,iobase=0xf4,iosize=4", "-timeout", "60", (char *)nullptr);
+            if (chdir(dir.c_str()) != 0) _exit(127);
+            std::vector<std::string> args = {dbt86_bin()};
+            args.insert(args.end(), display.begin(), display.end());
+            for (const char *a : {"-snapshot", "-hda"}) args.push_back(a);
+            args.push_back(disk);
+            args.push_back("-serial");
+            args.push_back("file:" + serial);
+            for (const char *a : {"-device", "isa-debug-exit,iobase=0xf4,iosize=4",
+                                  "-timeout", "60"})
+                args.push_back(a);
+            args.insert(args.end(), extra.begin(), extra.end());
+            std::vector<char *> argv;
+            for (auto &a : args) argv.push_back(&a[0]);
+            argv.push_back(nullptr);
+            execv(argv[0], argv.data());
             _exit(127);
         }
+    }
+
+    std::string window_name(const std::string &win)
+    {
+        std::string n = capture("xdotool getwindowname " + win + " 2>/dev/null");
+        while (!n.empty() && n.back() == '\n') n.pop_back();
+        return n;
+    }
+
+    /* The window's pixels, or an empty vector when xwd cannot read them now. */
+    std::vector<uint32_t> grab(const std::string &win, int *w, int *h)
+    {
+        std::vector<uint32_t> px;
+        for (int i = 0; i < 20; i++) {
+            if (parse_xwd(capture("xwd -silent -id " + win), w, h, &px)) return px;
+            sleep_ms(100);
+        }
+        return {};
+    }
+
+    /* Waits until COM1 shows exactly want. */
+    bool wait_serial(const std::string &want, int ms = 10000)
+    {
+        for (int i = 0; i < ms / 50; i++) {
+            if (read_file(serial) == want) return true;
+            sleep_ms(50);
+        }
+        return read_file(serial) == want;
     }
 
     /* Waits until COM1 shows 'R' (the guest is reading keys) and the window exists. */
@@ -184,7 +245,7 @@ protected:
     {
         for (int i = 0; i < 400; i++) {
             if (read_file(serial).find('R') != std::string::npos) {
-                std::string w = capture("xdotool search --name '^dbt86$' 2>/dev/null");
+                std::string w = capture("xdotool search --name '^dbt86' 2>/dev/null");
                 if (!w.empty()) return w.substr(0, w.find('\n'));
             }
             sleep_ms(50);

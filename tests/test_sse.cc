@@ -1,12 +1,14 @@
-// test_sse.cc — MMX/SSE/SSE2 (exec_sse.c). Instructions are given as bytes, decoded and
+// test_sse.cc — MMX/SSE/SSE2/SSE3 (exec_sse.c) and FISTTP (exec_fpu.c). Instructions are given as bytes, decoded and
 // run through exec_SSE under a setjmp on c->fault_jmp (one test goes through cpu_step).
 // The main test runs a table of register forms over special operand values (NaN,
 // denormals, infinities, integer limits), every rounding mode and DAZ/FTZ, and compares
 // the guest registers, MXCSR and EFLAGS with the same instruction executed natively here
 // (inline asm). Further tests cover memory forms, alignment #GP, #UD/#NM/#XM/#MF,
-// FXSAVE/FXRSTOR, LDMXCSR/STMXCSR and the MMX/x87 aliasing.
+// FXSAVE/FXRSTOR, LDMXCSR/STMXCSR and the MMX/x87 aliasing; SSE3 and FISTTP are compared
+// with the host the same way (skipped on a host without SSE3).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <csetjmp>
 #include <cstddef>
 #include <cstdio>
@@ -257,6 +259,16 @@ NAT(n_mmovq_st, ".byte 0x0f, 0x7f, 0xc1") // movq mm1, mm0 (store form)
 NAT(n_mpaddq, "paddq %%mm1, %%mm0")
 NAT(n_mpmuludq, "pmuludq %%mm1, %%mm0")
 NAT(n_mpxor, "pxor %%mm1, %%mm0")
+// SSE3
+NAT(n_addsubps, "addsubps %%xmm1, %%xmm0")
+NAT(n_addsubpd, "addsubpd %%xmm1, %%xmm0")
+NAT(n_haddps, "haddps %%xmm1, %%xmm0")
+NAT(n_haddpd, "haddpd %%xmm1, %%xmm0")
+NAT(n_hsubps, "hsubps %%xmm1, %%xmm0")
+NAT(n_hsubpd, "hsubpd %%xmm1, %%xmm0")
+NAT(n_movshdup, "movshdup %%xmm1, %%xmm0")
+NAT(n_movsldup, "movsldup %%xmm1, %%xmm0")
+NAT(n_movddup, "movddup %%xmm1, %%xmm0")
 
 struct Case {
     const char *name;
@@ -428,6 +440,18 @@ const Case CASES[] = {
     {"mmx pxor", {0x0f, 0xef}, -1, -1, n_mpxor},
 };
 
+const Case SSE3_CASES[] = {
+    {"addsubps", {0xf2, 0x0f, 0xd0}, -1, -1, n_addsubps},
+    {"addsubpd", {0x66, 0x0f, 0xd0}, -1, -1, n_addsubpd},
+    {"haddps", {0xf2, 0x0f, 0x7c}, -1, -1, n_haddps},
+    {"haddpd", {0x66, 0x0f, 0x7c}, -1, -1, n_haddpd},
+    {"hsubps", {0xf2, 0x0f, 0x7d}, -1, -1, n_hsubps},
+    {"hsubpd", {0x66, 0x0f, 0x7d}, -1, -1, n_hsubpd},
+    {"movshdup", {0xf3, 0x0f, 0x16}, -1, -1, n_movshdup},
+    {"movsldup", {0xf3, 0x0f, 0x12}, -1, -1, n_movsldup},
+    {"movddup", {0xf2, 0x0f, 0x12}, -1, -1, n_movddup},
+};
+
 const uint32_t F32[] = {
     0x00000000, 0x80000000, 0x3f800000, 0xbfc00000, 0x7f800000, 0xff800000, 0x7fc00000,
     0xffc00001, 0x7fa00000, 0x00000001, 0x807fffff, 0x7f7fffff, 0x00800000, 0x4f000000,
@@ -518,13 +542,36 @@ struct SseTest : ::testing::Test {
         if (imm >= 0) op.push_back((uint8_t)imm);
         return op;
     }
+    // Runs every case's register form over generated operands and compares the guest's
+    // registers, MXCSR and EFLAGS with the instruction run natively.
+    void match_host(const Case *cases, size_t ncases);
+    // #UD, whether the decoder or the handler decides it
+    bool is_ud(std::vector<uint8_t> b)
+    {
+        Insn in;
+        if (decode(&in, b.data(), (unsigned)b.size(), true) == DECODE_OK && in.mnem == M_UD)
+            return true;
+        return run(b).vector == EXC_UD;
+    }
 };
 
 TEST_F(SseTest, RegisterFormsMatchHost)
 {
+    match_host(CASES, sizeof(CASES) / sizeof(CASES[0]));
+}
+
+TEST_F(SseTest, Sse3RegisterFormsMatchHost)
+{
+    if (!sse_host_has_sse3()) GTEST_SKIP() << "the host has no SSE3";
+    match_host(SSE3_CASES, sizeof(SSE3_CASES) / sizeof(SSE3_CASES[0]));
+}
+
+void SseTest::match_host(const Case *cases, size_t ncases)
+{
     Gen g;
     int failures = 0;
-    for (const Case &k : CASES) {
+    for (size_t ci = 0; ci < ncases; ci++) {
+        const Case &k = cases[ci];
         for (int iter = 0; iter < 160 && failures < 20; iter++) {
             Native n;
             g.fill(n.x0, 16);
@@ -635,8 +682,8 @@ TEST_F(SseTest, ControlRegisterChecks)
     EXPECT_EQ(run(rr({0x0f, 0xfc}, 0, 1)).vector, EXC_UD);
     EXPECT_EQ(run(mem({0x0f, 0xae}, 0, MEM)).vector, EXC_NM);
     c->cr[0] &= ~(CR0_EM | CR0_TS);
-    // undefined encodings stay #UD: SSE3, SSSE3, 66 0F 12 register form
-    EXPECT_EQ(run(rr({0xf2, 0x0f, 0x7c}, 0, 1)).vector, EXC_UD);
+    // undefined encodings stay #UD: SSSE3, 66 0F 12 register form
+    EXPECT_TRUE(is_ud(rr({0xf3, 0x0f, 0x7c}, 0, 1))); // haddps takes F2, not F3
     EXPECT_EQ(run(rr({0x0f, 0x38, 0x00}, 0, 1)).vector, EXC_UD);
     EXPECT_EQ(run(rr({0x66, 0x0f, 0x12}, 0, 1)).vector, EXC_UD);
     EXPECT_EQ(run(mem({0xf3, 0x0f, 0xd6}, 0, MEM)).vector, EXC_UD);
@@ -922,13 +969,167 @@ TEST_F(SseTest, ThroughCpuStep)
     EXPECT_EQ(r.c->regs[R_EAX], 3u);
 }
 
-TEST(SseCpuid, AdvertisesMmxFxsrSseSse2)
+TEST_F(SseTest, Sse3MemoryFormsAndUndefinedForms)
+{
+    if (!sse_host_has_sse3()) GTEST_SKIP() << "the host has no SSE3";
+    Cpu *c = h.c;
+    float a[4] = {1, 2, 3, 4}, b[4] = {10, 20, 30, 40}, out[4];
+    memcpy(c->xmm[3], a, 16);
+    memcpy(h.ram + MEM, b, 16);
+    ASSERT_FALSE(run(mem({0xf2, 0x0f, 0x7c}, 3, MEM)).fault); // haddps xmm3, [MEM]
+    memcpy(out, c->xmm[3], 16);
+    EXPECT_EQ(out[0], 3.0f);
+    EXPECT_EQ(out[1], 7.0f);
+    EXPECT_EQ(out[2], 30.0f);
+    EXPECT_EQ(out[3], 70.0f);
+    memcpy(c->xmm[3], a, 16);
+    ASSERT_FALSE(run(mem({0xf2, 0x0f, 0xd0}, 3, MEM)).fault); // addsubps
+    memcpy(out, c->xmm[3], 16);
+    EXPECT_EQ(out[0], -9.0f);
+    EXPECT_EQ(out[1], 22.0f);
+    // 128-bit operands must be aligned, except LDDQU; MOVDDUP reads 8 bytes
+    EXPECT_EQ(run(mem({0xf2, 0x0f, 0x7c}, 3, MEM + 4)).vector, EXC_GP);
+    EXPECT_EQ(run(mem({0x66, 0x0f, 0xd0}, 3, MEM + 8)).vector, EXC_GP);
+    EXPECT_EQ(run(mem({0xf3, 0x0f, 0x16}, 3, MEM + 1)).vector, EXC_GP); // movshdup
+    for (int i = 0; i < 32; i++) h.ram[MEM + 0x100 + i] = (uint8_t)(i + 1);
+    ASSERT_FALSE(run(mem({0xf2, 0x0f, 0xf0}, 1, MEM + 0x101)).fault); // lddqu
+    EXPECT_EQ(xmm(1, 0), 0x0908070605040302ull);
+    EXPECT_EQ(xmm(1, 1), 0x11100f0e0d0c0b0aull);
+    ASSERT_FALSE(run(mem({0xf2, 0x0f, 0x12}, 2, MEM + 0x103)).fault); // movddup
+    EXPECT_EQ(xmm(2, 0), 0x0b0a090807060504ull);
+    EXPECT_EQ(xmm(2, 1), 0x0b0a090807060504ull);
+    uint32_t last = CpuHarness::RAM - 8; // only 8 bytes are read
+    ASSERT_FALSE(run(mem({0xf2, 0x0f, 0x12}, 2, last)).fault);
+    // undefined: LDDQU register form, wrong prefixes, MONITOR/MWAIT
+    EXPECT_TRUE(is_ud(rr({0xf2, 0x0f, 0xf0}, 0, 1)));
+    EXPECT_TRUE(is_ud(rr({0x0f, 0x7c}, 0, 1)));
+    EXPECT_TRUE(is_ud(rr({0xf3, 0x0f, 0xd0}, 0, 1)));
+    EXPECT_TRUE(is_ud(rr({0xf2, 0x0f, 0x16}, 0, 1)));
+    EXPECT_TRUE(is_ud({0x0f, 0x01, 0xc8}));
+    EXPECT_TRUE(is_ud({0x0f, 0x01, 0xc9}));
+    // the usual SSE checks apply
+    c->cr[4] &= ~CR4_OSFXSR;
+    EXPECT_EQ(run(rr({0xf2, 0x0f, 0x7c}, 0, 1)).vector, EXC_UD);
+    c->cr[4] |= CR4_OSFXSR;
+    c->cr[0] |= CR0_TS;
+    EXPECT_EQ(run(rr({0x66, 0x0f, 0xd0}, 0, 1)).vector, EXC_NM);
+    c->cr[0] &= ~CR0_TS;
+    // unmasked exceptions: #XM, destination kept
+    float inf[4] = {INFINITY, -INFINITY, 1, 1};
+    memcpy(c->xmm[0], inf, 16);
+    sse_set_mxcsr(c, 0x1f80 & ~0x80u); // IM clear
+    EXPECT_EQ(run(rr({0xf2, 0x0f, 0x7c}, 0, 0)).vector, EXC_XM); // inf + -inf
+    EXPECT_EQ(sse_mxcsr(c) & MXCSR_FLAGS, 1u);
+    EXPECT_EQ(memcmp(c->xmm[0], inf, 16), 0);
+}
+
+// x87 FISTTP on the host, for comparison: ST0 = *in, store truncated, status word.
+#define NAT_FISTTP(name, store)                                                            \
+    uint16_t name(const long double *in, void *out)                                        \
+    {                                                                                      \
+        uint16_t sw;                                                                       \
+        __asm__ volatile("fninit\n"                                                        \
+                         "fldt (%[in])\n" store " (%[out])\n"                              \
+                         "fnstsw %%ax\n"                                                   \
+                         "mov %%ax, %[sw]\n"                                               \
+                         "fninit\n"                                                        \
+                         : [sw] "=r"(sw)                                                   \
+                         : [in] "r"(in), [out] "r"(out)                                    \
+                         : "rax", "st", "memory");                                         \
+        return sw;                                                                         \
+    }
+NAT_FISTTP(nat_fisttp16, "fisttps")
+NAT_FISTTP(nat_fisttp32, "fisttpl")
+NAT_FISTTP(nat_fisttp64, "fisttpll")
+
+TEST_F(SseTest, FisttpTruncatesAndMatchesHost)
+{
+    if (!sse_host_has_sse3()) GTEST_SKIP() << "the host has no SSE3";
+    FpuState *f = fpu();
+    auto put = [&](long double v) { memcpy(h.ram + MEM, &v, 10); };
+    auto fld = [&] { return run(mem({0xdb}, 5, MEM)); }; // fld tbyte [MEM]
+    ASSERT_FALSE(run({0xdb, 0xe3}).fault);              // fninit
+    // 3.7 rounds to 4 (FISTP, round to nearest) but truncates to 3; -2.7 to -2
+    put(3.7L);
+    ASSERT_FALSE(fld().fault);
+    ASSERT_FALSE(run(mem({0xdf}, 1, MEM + 0x10)).fault); // fisttp word
+    EXPECT_EQ(h.ram[MEM + 0x10] | h.ram[MEM + 0x11] << 8, 3);
+    EXPECT_EQ(f->tw, 0xffffu); // popped
+    EXPECT_EQ((f->sw >> FSW_TOP_SHIFT) & 7, 0u);
+    EXPECT_EQ(f->fop, 0x70du); // DF 0D: the pointers are recorded
+    EXPECT_EQ(f->fdp, MEM + 0x10);
+    put(-2.7L);
+    ASSERT_FALSE(fld().fault);
+    ASSERT_FALSE(run(mem({0xdb}, 1, MEM + 0x10)).fault); // fisttp dword
+    EXPECT_EQ(h.rd32(MEM + 0x10), (uint32_t)-2);
+    // the rounding control does not matter: round up still truncates 3.2 to 3
+    f->cw |= 0x0800;
+    put(3.2L);
+    ASSERT_FALSE(fld().fault);
+    ASSERT_FALSE(run(mem({0xdd}, 1, MEM + 0x10)).fault); // fisttp qword
+    EXPECT_EQ(h.rd32(MEM + 0x10), 3u);
+    EXPECT_EQ(h.rd32(MEM + 0x14), 0u);
+    f->cw &= (uint16_t)~0x0800;
+    // out of range, masked: the integer indefinite and IE
+    put(1e10L);
+    ASSERT_FALSE(fld().fault);
+    ASSERT_FALSE(run(mem({0xdb}, 1, MEM + 0x10)).fault);
+    EXPECT_EQ(h.rd32(MEM + 0x10), 0x80000000u);
+    EXPECT_TRUE(f->sw & FSW_IE);
+    // unmasked: nothing stored, the exception pending (#MF at the next waiting insn)
+    ASSERT_FALSE(run({0xdb, 0xe3}).fault); // fninit
+    f->cw &= (uint16_t)~FSW_IE;
+    h.wr32(MEM + 0x10, 0x12345678);
+    ASSERT_FALSE(fld().fault);
+    ASSERT_FALSE(run(mem({0xdb}, 1, MEM + 0x10)).fault);
+    EXPECT_EQ(h.rd32(MEM + 0x10), 0x12345678u);
+    EXPECT_TRUE(f->sw & FSW_ES);
+    EXPECT_EQ(run({0xd9, 0xe8}).vector, EXC_MF);
+    // the memory operand is checked before anything changes
+    ASSERT_FALSE(run({0xdb, 0xe3}).fault);
+    put(1.5L);
+    ASSERT_FALSE(fld().fault);
+    h.c->seg[SEG_DS].limit = MEM + 0x11;
+    EXPECT_EQ(run(mem({0xdb}, 1, MEM + 0x10)).vector, EXC_GP); // 4 bytes, 2 inside
+    EXPECT_EQ(f->tw, 0x3fffu); // still loaded
+    h.c->seg[SEG_DS].limit = 0xffffffffu;
+    // random values against the host, all three sizes
+    std::mt19937_64 rng(7);
+    const long double special[] = {0.0L, -0.0L, 0.5L, -0.99L, 32767.9L, -32768.9L, 32768.0L,
+                                   2147483647.5L, -2147483648.5L, 9.3e18L, -9.3e18L,
+                                   INFINITY, -INFINITY, NAN, 1e-4000L};
+    for (int i = 0; i < 300; i++) {
+        long double v;
+        if (i < (int)(sizeof(special) / sizeof(special[0])))
+            v = special[i];
+        else
+            v = std::ldexp((long double)(int64_t)rng() / 9.2e18L, (int)(rng() % 70) - 4);
+        for (int sz : {2, 4, 8}) {
+            ASSERT_FALSE(run({0xdb, 0xe3}).fault);
+            put(v);
+            ASSERT_FALSE(fld().fault);
+            uint8_t esc = sz == 2 ? 0xdf : sz == 4 ? 0xdb : 0xdd;
+            memset(h.ram + MEM + 0x10, 0xcc, 8);
+            ASSERT_FALSE(run(mem({esc}, 1, MEM + 0x10)).fault);
+            uint8_t host[8];
+            memset(host, 0xcc, 8);
+            uint16_t sw = sz == 2 ? nat_fisttp16(&v, host)
+                        : sz == 4 ? nat_fisttp32(&v, host) : nat_fisttp64(&v, host);
+            EXPECT_EQ(memcmp(h.ram + MEM + 0x10, host, 8), 0) << (double)v << " size " << sz;
+            EXPECT_EQ(f->sw & FSW_EXC, sw & FSW_EXC) << (double)v << " size " << sz;
+        }
+    }
+}
+
+TEST(SseCpuid, AdvertisesMmxFxsrSseSse2Sse3)
 {
     CpuHarness h;
     uint32_t r[4];
     cpuid_query(h.c, 1, 0, r);
     EXPECT_EQ(r[3] & (0xfu << 23), 0xfu << 23); // MMX FXSR SSE SSE2
-    EXPECT_EQ(r[2] & 1u, 0u);                   // no SSE3
+    EXPECT_EQ(r[2] & 1u, sse_host_has_sse3() ? 1u : 0u); // SSE3 with the host's
+    EXPECT_EQ(r[2] & (1u << 3), 0u);                      // no MONITOR/MWAIT
+    EXPECT_EQ(r[3] & (1u << 1), 0u);                      // no VME
 }
 
 } // namespace

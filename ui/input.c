@@ -1,6 +1,7 @@
 /*
  * input.c — stdin to COM1 with QEMU's Ctrl-A escapes (Ctrl-A x quits, Ctrl-A Ctrl-A
- * sends Ctrl-A), terminal raw mode while running, and host time readings.
+ * sends Ctrl-A, Ctrl-A c switches stdin between COM1 and a muxed monitor), terminal
+ * raw mode while running, and host time readings.
  */
 #include "ui/input.h"
 
@@ -53,23 +54,33 @@ static void feed(Input *in, Machine *m)
 void input_poll(Input *in, Machine *m, uint64_t timeout_ns)
 {
     feed(in, m);
-    if (!in->stdin_serial || in->stdin_eof || in->npending) {
+    /* stdin is read when someone can take its bytes: COM1 (nothing pending) or the
+     * monitor (room in mon_in) */
+    bool room = in->focus_monitor ? in->n_mon_in + 128 <= sizeof(in->mon_in)
+                : in->mux             ? in->npending + 128 <= sizeof(in->pending)
+                                      : !in->npending;
+    bool read_stdin = (in->stdin_serial || in->stdin_monitor) && !in->stdin_eof && room;
+    struct pollfd p[1 + sizeof(in->watch_fds) / sizeof(in->watch_fds[0])];
+    int np = 0;
+    if (read_stdin) p[np++] = (struct pollfd){.fd = 0, .events = POLLIN};
+    for (unsigned i = 0; i < in->n_watch; i++)
+        p[np++] = (struct pollfd){.fd = in->watch_fds[i], .events = POLLIN};
+    if (!np) {
         if (timeout_ns) {
             struct timespec ts = {timeout_ns / 1000000000ull, timeout_ns % 1000000000ull};
             nanosleep(&ts, NULL);
         }
         return;
     }
-    struct pollfd p = {.fd = 0, .events = POLLIN};
-    int r = poll(&p, 1, (int)(timeout_ns / 1000000));
-    if (r <= 0 || !(p.revents & (POLLIN | POLLHUP))) return;
+    int r = poll(p, np, (int)(timeout_ns / 1000000));
+    if (r <= 0 || !read_stdin || !(p[0].revents & (POLLIN | POLLHUP))) return;
     uint8_t buf[128];
     ssize_t n = read(0, buf, sizeof(buf));
     if (n <= 0) {
         if (n == 0 || (errno != EINTR && errno != EAGAIN)) in->stdin_eof = true;
         return;
     }
-    for (ssize_t i = 0; i < n && in->npending < sizeof(in->pending); i++) {
+    for (ssize_t i = 0; i < n; i++) {
         uint8_t ch = buf[i];
         if (in->escape) {
             in->escape = false;
@@ -77,12 +88,20 @@ void input_poll(Input *in, Machine *m, uint64_t timeout_ns)
                 in->quit = true;
                 continue;
             }
+            if (ch == 'c' && in->mux) { /* monitor: switch stdin's owner */
+                in->focus_monitor = !in->focus_monitor;
+                continue;
+            }
             if (ch != 1) continue; /* unknown escape: ignored, as in QEMU */
-        } else if (ch == 1 && in->tty) {
+        } else if (ch == 1 && (in->tty || in->mux)) {
             in->escape = true;
             continue;
         }
-        in->pending[in->npending++] = ch;
+        if (in->focus_monitor || !in->stdin_serial) {
+            if (in->n_mon_in < sizeof(in->mon_in)) in->mon_in[in->n_mon_in++] = ch;
+        } else if (in->npending < sizeof(in->pending)) {
+            in->pending[in->npending++] = ch;
+        }
     }
     feed(in, m);
 }

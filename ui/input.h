@@ -25,6 +25,15 @@ typedef struct Input {
     bool want_powerdown;      /* system_powerdown: press the ACPI power button once */
     uint8_t pending[256];     /* bytes read but not yet accepted by the UART */
     unsigned npending;
+    /* monitor: stdin can be the monitor's (-monitor stdio), or shared with COM1
+     * (-nographic, -serial mon:stdio) where Ctrl-A c switches between the two */
+    bool stdin_monitor;       /* stdin reaches the monitor */
+    bool mux;                 /* stdin is shared by COM1 and the monitor */
+    bool focus_monitor;       /* typed bytes go to the monitor, not COM1 */
+    uint8_t mon_in[512];      /* bytes typed for the monitor (ui/monitor.c takes them) */
+    unsigned n_mon_in;
+    int watch_fds[4];         /* monitor/QMP sockets: input on them ends input_poll's wait */
+    unsigned n_watch;
     uint64_t host_start_ns;   /* host monotonic time at start */
     struct termios saved_tio; /* terminal settings to restore at exit */
 } Input;

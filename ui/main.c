@@ -11,10 +11,13 @@
 #include <unistd.h>
 
 #include "devices/machine.h"
+#include "translate/dbt.h"
 #include "ui/input.h"
+#include "ui/monitor.h"
 #include "ui/options.h"
 #include "ui/screenshot.h"
 #include "ui/sdl.h" /* sdl */
+#include "ui/textdisplay.h"
 
 #define EXIT_ERROR 1
 #define EXIT_RESET 2
@@ -56,6 +59,26 @@ static int make_sink(const CharSpec *cs, CharSink *out, const char *what)
         out->opaque = f;
     }
     return 0;
+}
+
+/* The window and the terminal display: their input in, their picture out. */
+static void serve_displays(Input *in, Machine *m, SdlUi *ui, TextUi *tui)
+{
+    if (ui) { /* sdl */
+        sdl_poll(ui, in, m);
+        sdl_refresh(ui, m, input_host_ns(in));
+    }
+    if (tui) {
+        textdisplay_poll(tui, in, m);
+        textdisplay_refresh(tui, m, input_host_ns(in));
+    }
+}
+
+/* A desktop session: where QEMU opens its window when no -display is given. */
+static bool have_desktop(void)
+{
+    const char *x = getenv("DISPLAY"), *w = getenv("WAYLAND_DISPLAY");
+    return (x && *x) || (w && *w);
 }
 
 int main(int argc, char **argv)
@@ -108,27 +131,63 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     SdlUi *ui = NULL; /* sdl */
-    if (o.display_sdl) { /* sdl */
+    /* no -display: a window on a desktop (if SDL reaches it), else none, as QEMU does */
+    bool display_default = !o.display_none && !o.display_sdl && !o.display_text && !o.nographic;
+    if (o.display_sdl || (display_default && sdl_available() && have_desktop())) { /* sdl */
         if (o.nographic) {
             fprintf(stderr, "dbt86: -nographic cannot be used with -display sdl\n");
             machine_destroy(m);
             return EXIT_ERROR;
         }
         ui = sdl_open(err, sizeof(err));
-        if (!ui) {
+        if (!ui && o.display_sdl) {
             fprintf(stderr, "dbt86: %s\n", err);
             machine_destroy(m);
             return EXIT_ERROR;
         }
     }
 
+    TextUi *tui = NULL;
+    if (o.display_text) {
+        tui = textdisplay_open(0, 1, err, sizeof(err));
+        if (!tui) {
+            fprintf(stderr, "dbt86: %s\n", err);
+            sdl_close(ui);
+            machine_destroy(m);
+            return EXIT_ERROR;
+        }
+    }
+
+    /* monitor: the human monitor and QMP, polled between slices like the displays */
+    MonitorConfig mcfg = {.hmp = o.monitor, .hmp_mux = o.monitor_mux, .qmp = o.qmp};
+    Monitor *mon = monitor_open(&mcfg, err, sizeof(err));
+    if (!mon && err[0]) {
+        fprintf(stderr, "dbt86: %s\n", err);
+        sdl_close(ui); /* sdl */
+        textdisplay_close(tui, m);
+        machine_destroy(m);
+        return EXIT_ERROR;
+    }
+
     bool stdin_serial = o.serial[0].kind == CHAR_STDIO;
     Input in;
     input_init(&in, stdin_serial);
+    monitor_start(mon, &in, m);
+    /* host time spent paused: pacing compares virtual time with host time minus this,
+     * so after cont the guest does not race to catch up (monitor) */
+    uint64_t paused_ns = 0, pause_start = 0;
+    bool was_paused = false;
     /* 10 ms of virtual time between input polls; 5 ms with a window (sdl) so keys
      * and the picture feel immediate */
-    const uint64_t slice = ui ? 5000000 : 10000000;
+    const uint64_t slice = ui || tui ? 5000000 : 10000000;
     for (;;) {
+        monitor_poll(mon);
+        if (in.paused != was_paused) { /* monitor */
+            uint64_t now = input_host_ns(&in);
+            if (in.paused) pause_start = now;
+            else paused_ns += now - pause_start;
+            was_paused = in.paused;
+        }
         if (in.want_reset) {
             in.want_reset = false;
             machine_reset(m);
@@ -139,10 +198,9 @@ int main(int argc, char **argv)
         }
         if (in.paused) {
             /* stopped: serve the front ends, the guest's time stands still */
-            if (ui) { /* sdl */
+            if (ui || tui) {
                 input_poll(&in, m, 4000000);
-                sdl_poll(ui, &in, m);
-                sdl_refresh(ui, m, input_host_ns(&in));
+                serve_displays(&in, m, ui, tui);
             } else {
                 input_poll(&in, m, 10000000);
             }
@@ -150,7 +208,7 @@ int main(int argc, char **argv)
             continue;
         }
         if (machine_run_for(m, slice)) break;
-        uint64_t host = input_host_ns(&in);
+        uint64_t host = input_host_ns(&in) - paused_ns;
         uint64_t wait = 0;
         if (o.icount_sleep) {
             /* do not let virtual time run ahead of host time (idle or busy) */
@@ -158,13 +216,12 @@ int main(int argc, char **argv)
             if (vt > host) wait = vt - host;
             if (wait > 50000000) wait = 50000000;
         }
-        if (ui) { /* sdl: wait in pieces of at most 4 ms, serving the window */
+        if (ui || tui) { /* wait in pieces of at most 4 ms, serving the displays */
             do {
                 uint64_t piece = wait < 4000000 ? wait : 4000000;
                 input_poll(&in, m, piece);
                 wait -= piece;
-                sdl_poll(ui, &in, m);
-                sdl_refresh(ui, m, input_host_ns(&in));
+                serve_displays(&in, m, ui, tui);
             } while (wait && !in.quit);
         } else {
             input_poll(&in, m, wait);
@@ -173,19 +230,23 @@ int main(int argc, char **argv)
         if (o.timeout_s > 0 && input_host_ns(&in) > (uint64_t)(o.timeout_s * 1e9))
             machine_request_exit(m, MEXIT_TIMEOUT, 0);
     }
+    monitor_close(mon); /* SHUTDOWN event */
     input_restore(&in);
     sdl_close(ui); /* sdl */
+    textdisplay_close(tui, m); /* the last picture stays on the terminal */
     if (o.stats) {
         double host_s = input_host_ns(&in) / 1e9;
         fprintf(stderr, "dbt86: %llu instructions, %.3f s virtual, %.3f s host, %.1f MIPS\n",
                 (unsigned long long)m->cpu.icount, machine_now_ns(m) / 1e9, host_s,
                 host_s > 0 ? m->cpu.icount / host_s / 1e6 : 0.0);
+        if (m->dbt) dbt_print_stats(m->dbt, stderr);
     }
 
     int rc = 0;
     switch (m->exit.kind) {
     case MEXIT_POWEROFF:
     case MEXIT_QUIT: rc = 0; break;
+    case MEXIT_CHECK: rc = EXIT_ERROR; break;
     case MEXIT_RESET: rc = EXIT_RESET; break;
     case MEXIT_DEBUG_EXIT: rc = m->exit.status; break;
     case MEXIT_TIMEOUT:

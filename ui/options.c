@@ -3,6 +3,7 @@
  * Every bad value gets one line naming the option and the problem.
  */
 #include "ui/options.h"
+#include "translate/dbt.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -26,16 +27,27 @@ void options_usage(FILE *f)
           "  -bios FILE              system BIOS image (default " "SeaBIOS)\n"
           "  -vga none               no VGA adapter\n"
           "  -nographic              no display; serial port on stdio\n"
-          "  -display none           no display\n"
-          "  -display sdl            a window (Ctrl+Alt+G releases the mouse, Ctrl+Alt+F\n"
-          "                          full screen, Ctrl+Alt+Q or closing it quits)\n" /* sdl */
-          "  -serial stdio|file:PATH|none   COM1 (given twice: COM2)\n"
+          "  -display none           no display (the default without a desktop)\n"
+          "  -display sdl            a window, the default when DISPLAY or WAYLAND_DISPLAY\n"
+          "                          is set. Ctrl+Alt+ F full screen, G release the mouse,\n"
+          "                          P pause, R reset, D ACPI power button, S screenshot\n"
+          "                          (dbt86-DATE-TIME.png), V paste the clipboard, Q quit;\n"
+          "                          closing the window quits\n" /* sdl */
+          "  -display text           the text screen on this terminal (Ctrl-A x quits)\n"
+          "  -serial stdio|file:PATH|none|mon:stdio  COM1 (given twice: COM2)\n"
           "  -debugcon stdio|file:PATH|none port 0x402 debug console (SeaBIOS log)\n"
+          "  -monitor stdio|none|unix:PATH,server[,nowait]|tcp:HOST:PORT,server[,nowait]\n"
+          "                          QEMU's human monitor (with -nographic: on stdio,\n"
+          "                          Ctrl-A c switches between it and the serial port)\n"
+          "  -qmp unix:PATH,server[,nowait]|tcp:HOST:PORT,server[,nowait]  QMP (JSON)\n"
           "  -no-reboot              exit instead of rebooting on reset/triple fault\n"
           "  -device isa-debug-exit[,iobase=0xf4][,iosize=4]\n"
-          "  -d ITEM,...             log in_asm, int, cpu, guest_errors, unimp\n"
+          "  -d ITEM,...             log in_asm, out_asm, exec, nochain, int, cpu,\n"
+          "                          guest_errors, unimp\n"
           "  -D FILE                 write the log to FILE\n"
-          "  -accel interp           the interpreter (the only engine so far)\n"
+          "  -accel dbt[,check=on]   the translator (default); check=on: lockstep checker,\n"
+          "                          the interpreter re-runs every block and compares\n"
+          "  -accel interp           the interpreter (the reference)\n"
           "  -icount [shift=]N[,sleep=on|off]  2^N ns of virtual time per instruction\n"
           "  -rtc base=utc|YYYY-MM-DDTHH:MM:SS  RTC start time\n"
           "  -snapshot               do not write disk images\n"
@@ -266,6 +278,41 @@ static int parse_rtc(Options *o, const char *v, char *err, size_t errlen)
     return 0;
 }
 
+/* -accel dbt|tcg|interp[,check=on|off][,native=on|off] */
+static int parse_accel(Options *o, const char *v, char *err, size_t errlen)
+{
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", v);
+    char *t = strtok(buf, ",");
+    if (!t || (strcmp(t, "dbt") && strcmp(t, "tcg") && strcmp(t, "interp"))) {
+        snprintf(err, errlen, "-accel %s: unknown accelerator (dbt, tcg = dbt, interp)", v);
+        return -1;
+    }
+    o->mc.accel = strcmp(t, "interp") ? ACCEL_DBT : ACCEL_INTERP;
+    while ((t = strtok(NULL, ","))) {
+        bool *flag = NULL;
+        bool on = true;
+        char *eq = strchr(t, '=');
+        if (eq) {
+            *eq = 0;
+            if (!strcmp(eq + 1, "off")) on = false;
+            else if (strcmp(eq + 1, "on")) {
+                snprintf(err, errlen, "-accel %s: '%s' takes on or off", v, t);
+                return -1;
+            }
+        }
+        if (!strcmp(t, "check")) flag = &o->mc.dbt_check;
+        else if (!strcmp(t, "native")) flag = &o->mc.dbt_native_off;
+        if (!flag || o->mc.accel != ACCEL_DBT) {
+            snprintf(err, errlen, "-accel %s: unknown property '%s' (dbt takes check=on|off, "
+                     "native=on|off)", v, t);
+            return -1;
+        }
+        *flag = flag == &o->mc.dbt_native_off ? !on : on;
+    }
+    return 0;
+}
+
 static int parse_log(Options *o, const char *v, char *err, size_t errlen)
 {
     char buf[256];
@@ -276,9 +323,12 @@ static int parse_log(Options *o, const char *v, char *err, size_t errlen)
         else if (!strcmp(t, "cpu")) o->mc.log_flags |= LOG_CPU;
         else if (!strcmp(t, "guest_errors")) o->mc.log_flags |= LOG_GUEST_ERRORS;
         else if (!strcmp(t, "unimp")) o->mc.log_flags |= LOG_UNIMP;
+        else if (!strcmp(t, "out_asm")) o->mc.dbt_log |= DBT_LOG_OUT_ASM;
+        else if (!strcmp(t, "exec")) o->mc.dbt_log |= DBT_LOG_EXEC;
+        else if (!strcmp(t, "nochain")) o->mc.dbt_nochain = true;
         else {
-            snprintf(err, errlen, "-d %s: unknown log item '%s' (in_asm, int, cpu, "
-                     "guest_errors, unimp)", v, t);
+            snprintf(err, errlen, "-d %s: unknown log item '%s' (in_asm, out_asm, exec, "
+                     "nochain, int, cpu, guest_errors, unimp)", v, t);
             return -1;
         }
     }
@@ -379,6 +429,7 @@ int options_parse(Options *o, int argc, char **argv, char *err, size_t errlen)
             "-m", "-hda", "-hdb", "-hdc", "-hdd", "-cdrom", "-drive", "-boot", "-bios", "-vga",
             "-display", "-serial", "-debugcon", "-device", "-d", "-D", "-accel", "-icount",
             "-rtc", "-timeout", "-screenshot", "-smp", "-machine", "-M", 
+            "-monitor", "-qmp", /* monitor */
             "-kernel", "-initrd", "-append", /* linuxboot */
             "-fda", "-fdb", /* floppy */
             NULL};
@@ -435,7 +486,9 @@ int options_parse(Options *o, int argc, char **argv, char *err, size_t errlen)
                 return -1;
             }
         } else if (!strcmp(opt, "-display")) {
+            o->display_none = o->display_sdl = o->display_text = false; /* the last wins */
             if (!strcmp(v, "none")) o->display_none = true;
+            else if (!strcmp(v, "text") || !strcmp(v, "curses")) o->display_text = true;
 #ifdef DBT86_HAVE_SDL /* sdl */
             else if (!strcmp(v, "sdl")) o->display_sdl = true;
 #else
@@ -446,9 +499,31 @@ int options_parse(Options *o, int argc, char **argv, char *err, size_t errlen)
             }
 #endif
             else {
-                snprintf(err, errlen, "-display %s: supported: sdl, none", v); /* sdl */
+                snprintf(err, errlen, "-display %s: supported: sdl, text, none", v); /* sdl */
                 return -1;
             }
+        } else if (!strcmp(opt, "-monitor") || !strcmp(opt, "-qmp")) { /* monitor */
+            bool hmp = opt[1] == 'm';
+            if (hmp ? o->monitor != NULL : o->qmp != NULL) {
+                snprintf(err, errlen, "%s %s: only one %s can be given", opt, v, opt);
+                return -1;
+            }
+            if (strcmp(v, "none") && strcmp(v, "null") && strncmp(v, "unix:", 5) &&
+                strncmp(v, "tcp:", 4) && !(hmp && !strcmp(v, "stdio"))) {
+                snprintf(err, errlen, "%s %s: expected %sunix:PATH,server[,nowait], "
+                         "tcp:HOST:PORT,server[,nowait] or none", opt, v, hmp ? "stdio, " : "");
+                return -1;
+            }
+            if (hmp) o->monitor = v;
+            else o->qmp = v;
+        } else if (!strcmp(opt, "-serial") && !strcmp(v, "mon:stdio")) { /* monitor */
+            if (nserial >= 2) {
+                snprintf(err, errlen, "-serial %s: at most two serial ports", v);
+                return -1;
+            }
+            o->serial[nserial++].kind = CHAR_STDIO;
+            serial_given = true;
+            o->monitor_mux = true;
         } else if (!strcmp(opt, "-serial")) {
             if (nserial >= 2) {
                 snprintf(err, errlen, "-serial %s: at most two serial ports", v);
@@ -465,11 +540,7 @@ int options_parse(Options *o, int argc, char **argv, char *err, size_t errlen)
         } else if (!strcmp(opt, "-D")) {
             o->log_path = v;
         } else if (!strcmp(opt, "-accel")) {
-            if (strcmp(v, "interp") && strcmp(v, "tcg")) {
-                snprintf(err, errlen, "-accel %s: only 'interp' exists so far (the translator "
-                         "comes later)", v);
-                return -1;
-            }
+            if (parse_accel(o, v, err, errlen) < 0) return -1;
         } else if (!strcmp(opt, "-icount")) {
             if (parse_icount(o, v, err, errlen) < 0) return -1;
         } else if (!strcmp(opt, "-rtc")) {
@@ -507,6 +578,26 @@ int options_parse(Options *o, int argc, char **argv, char *err, size_t errlen)
         }
     }
     if (o->nographic && !serial_given) o->serial[0].kind = CHAR_STDIO;
+    /* monitor: as QEMU, -nographic puts the monitor on stdio unless -monitor says
+     * otherwise, sharing it with a serial port there (Ctrl-A c switches) */
+    if (o->monitor_mux && o->monitor && strcmp(o->monitor, "stdio")) {
+        snprintf(err, errlen, "-serial mon:stdio and -monitor %s: only one monitor", o->monitor);
+        return -1;
+    }
+    if ((o->nographic && !o->monitor) || o->monitor_mux) o->monitor = "stdio";
+    bool serial_stdio = o->serial[0].kind == CHAR_STDIO; /* stdin feeds COM1 only */
+    if (o->monitor && !strcmp(o->monitor, "stdio") && serial_stdio) o->monitor_mux = true;
+    if (o->display_text) { /* the terminal shows the screen and types keys */
+        const char *clash = o->nographic ? "-nographic"
+                            : o->serial[0].kind == CHAR_STDIO || o->serial[1].kind == CHAR_STDIO
+                                ? "-serial stdio"
+                            : o->debugcon.kind == CHAR_STDIO ? "-debugcon stdio" : NULL;
+        if (clash) {
+            snprintf(err, errlen, "-display text: cannot be used with %s (both need the "
+                     "terminal)", clash);
+            return -1;
+        }
+    }
     if (!boot_given) {
         /* QEMU's default order is c (disk) then d (CD) then n */
         snprintf(o->mc.boot_order, sizeof(o->mc.boot_order), "cdn");

@@ -1,8 +1,8 @@
 /*
  * options.h — the command line, with QEMU's option names and meanings where QEMU has
  * them (-m, -hda, -drive, -boot, -bios, -nographic, -display, -serial, -no-reboot,
- * -device isa-debug-exit, -d/-D, -accel, -icount, -snapshot) and dbt86's own
- * (-timeout, -screenshot).
+ * -device isa-debug-exit, -d/-D, -accel, -icount, -snapshot, -monitor, -qmp) and
+ * dbt86's own (-timeout, -screenshot).
  */
 #ifndef DBT86_OPTIONS_H
 #define DBT86_OPTIONS_H
@@ -27,10 +27,14 @@ typedef struct Options {
     bool nographic;
     bool display_none;
     bool display_sdl;         /* sdl: -display sdl: the SDL2 window */
+    bool display_text;        /* -display text: the text screen on the terminal */
     bool icount_sleep;        /* -icount sleep=on (default): idle time follows host time */
     double timeout_s;         /* -timeout: host seconds (0 = none) */
     const char *screenshot;   /* -screenshot FILE: the screen at exit */
     const char *log_path;     /* -D */
+    const char *monitor;      /* -monitor: NULL, "none", "stdio" or a server socket */
+    bool monitor_mux;         /* monitor: stdio shared with COM1 (-nographic, mon:stdio) */
+    const char *qmp;          /* -qmp: NULL or a server socket */
     bool stats;               /* -stats: print instruction count and MIPS at exit */
     bool rtc_fixed;           /* -rtc base=DATE given */
     bool show_help, show_version;

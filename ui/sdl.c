@@ -1,22 +1,35 @@
 /*
  * sdl.c — the SDL2 window: vga_render's picture at the guest's resolution (integer
- * scaled when the window is larger), redrawn at most every 16 ms of host time; host
- * keys as PS/2 set-2 make/break codes; a relative PS/2 mouse grabbed on click; the
- * hotkeys Ctrl+Alt+F (fullscreen), Ctrl+Alt+G (release grab), Ctrl+Alt+Q (quit).
- * Closing the window quits, as QEMU does for a machine without an ACPI power button.
+ * scaled, nearest neighbour, when the window is larger; HiDPI-aware: the renderer
+ * draws in the drawable's real pixels), redrawn at most every 16 ms of host time;
+ * host keys as PS/2 set-2 make/break codes (a held key repeats its make code from the
+ * host's key repeat, as a keyboard's typematic does; keys held when the window loses
+ * focus are released); a relative PS/2 mouse grabbed on click. Hotkeys, all Ctrl+Alt+
+ * letter and listed in the title: F full screen, G release the mouse, P pause/resume,
+ * R reset, D ACPI power button, S screenshot to dbt86-YYYYmmdd-HHMMSS.png, V paste the
+ * clipboard as keystrokes, Q quit. Closing the window quits, as in QEMU.
  */
 #include "ui/sdl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #ifdef DBT86_HAVE_SDL
 
 #include <SDL.h>
 
+#include "ui/asciikeys.h"
+#include "ui/screenshot.h"
+
 #define E0 0x100 /* the code takes an E0 prefix */
 #define REFRESH_NS 16000000ull
+#define NOTE_MS 4000 /* how long a message (screenshot saved) stays in the title */
+
+static const char HOTKEYS[] = "Ctrl+Alt: F full screen, G release mouse, P pause, R reset, "
+                              "D power button, S screenshot, V paste, Q quit";
 
 /* SDL scancode -> set-2 make code (| E0 for extended keys). 0: no key. Print Screen
  * and Pause have multi-byte sequences of their own (see key_bytes). */
@@ -80,6 +93,9 @@ struct SdlUi {
     uint64_t last_refresh_ns;
     bool refreshed_once;
     bool grabbed, fullscreen, paused;
+    char note[160];           /* a message shown in the title until note_until */
+    uint64_t note_until;      /* SDL_GetTicks64() deadline of note */
+    KeyQueue paste;           /* clipboard text being typed into the guest */
     unsigned buttons;         /* mouse buttons as the guest last saw them */
     bool down[SDL_NUM_SCANCODES];     /* keys the guest sees pressed */
     bool swallow[SDL_NUM_SCANCODES];  /* hotkey letters: their release is not sent */
@@ -89,10 +105,23 @@ bool sdl_available(void) { return true; }
 
 static void update_title(SdlUi *ui)
 {
-    char t[96];
-    snprintf(t, sizeof(t), "dbt86%s%s", ui->paused ? " [paused]" : "",
-             ui->grabbed ? " - Press Ctrl+Alt+G to release grab" : "");
+    char t[256];
+    const char *tail = ui->note[0] ? ui->note
+                       : ui->grabbed ? "Press Ctrl+Alt+G to release grab"
+                                     : HOTKEYS;
+    snprintf(t, sizeof(t), "dbt86%s - %s", ui->paused ? " [paused]" : "", tail);
     SDL_SetWindowTitle(ui->win, t);
+}
+
+/* Shows msg in the title for a few seconds. */
+static void set_note(SdlUi *ui, const char *msg)
+{
+    size_t n = strlen(msg);
+    if (n >= sizeof(ui->note)) n = sizeof(ui->note) - 1;
+    memcpy(ui->note, msg, n);
+    ui->note[n] = 0;
+    ui->note_until = SDL_GetTicks64() + NOTE_MS;
+    update_title(ui);
 }
 
 SdlUi *sdl_open(char *err, size_t errlen)
@@ -110,8 +139,11 @@ SdlUi *sdl_open(char *err, size_t errlen)
     SDL_SetHint(SDL_HINT_RENDER_SCALE_QUALITY, "0"); /* nearest: crisp integer scaling */
     /* keep Alt+Tab etc. for the host unless grabbed; do not minimise on focus loss */
     SDL_SetHint(SDL_HINT_VIDEO_MINIMIZE_ON_FOCUS_LOSS, "0");
+    keyqueue_init(&ui->paste);
+    /* HiDPI: the window is sized in points; the renderer's logical size then maps the
+     * guest's pixels onto the drawable's real pixels, integer scaled */
     ui->win = SDL_CreateWindow("dbt86", SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED,
-                               640, 480, SDL_WINDOW_RESIZABLE);
+                               640, 480, SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
     /* no vsync: presenting must never hold up the guest */
     if (ui->win) ui->ren = SDL_CreateRenderer(ui->win, -1, 0);
     if (!ui->win || !ui->ren) {
@@ -142,22 +174,44 @@ void sdl_set_paused(SdlUi *ui, bool paused)
     update_title(ui);
 }
 
-/* The set-2 bytes for a key going down (make) or up (break). Returns the count. */
-static int key_bytes(SDL_Scancode sc, bool make, uint8_t *b)
+static bool held(const SdlUi *ui, SDL_Scancode a, SDL_Scancode b)
+{
+    return ui->down[a] || ui->down[b];
+}
+
+/* The set-2 bytes for a key going down (make) or up (break). Returns the count.
+ * Print Screen and Pause depend on the modifiers the guest sees held, as on a real
+ * keyboard (scan code specification, set 2). */
+static int key_bytes(const SdlUi *ui, SDL_Scancode sc, bool make, uint8_t *b)
 {
     int n = 0;
+    bool ctrl = held(ui, SDL_SCANCODE_LCTRL, SDL_SCANCODE_RCTRL);
+    bool shift = held(ui, SDL_SCANCODE_LSHIFT, SDL_SCANCODE_RSHIFT);
+    bool alt = held(ui, SDL_SCANCODE_LALT, SDL_SCANCODE_RALT);
     if (sc == SDL_SCANCODE_PRINTSCREEN) {
+        if (alt) { /* Alt+Print Screen is SysRq */
+            if (!make) b[n++] = 0xF0;
+            b[n++] = 0x84;
+            return n;
+        }
+        if (ctrl || shift) { /* no fake Shift around it then */
+            static const uint8_t mk[] = {0xE0, 0x7C}, br[] = {0xE0, 0xF0, 0x7C};
+            memcpy(b, make ? mk : br, make ? sizeof(mk) : sizeof(br));
+            return make ? sizeof(mk) : sizeof(br);
+        }
         static const uint8_t mk[] = {0xE0, 0x12, 0xE0, 0x7C};
         static const uint8_t br[] = {0xE0, 0xF0, 0x7C, 0xE0, 0xF0, 0x12};
         memcpy(b, make ? mk : br, make ? sizeof(mk) : sizeof(br));
         return make ? sizeof(mk) : sizeof(br);
     }
     if (sc == SDL_SCANCODE_PAUSE) {
-        /* Pause sends its whole sequence on press and nothing on release */
+        /* Pause sends its whole sequence on press and nothing on release; with Ctrl
+         * it is Break */
         static const uint8_t mk[] = {0xE1, 0x14, 0x77, 0xE1, 0xF0, 0x14, 0xF0, 0x77};
+        static const uint8_t brk[] = {0xE0, 0x7E, 0xE0, 0xF0, 0x7E};
         if (!make) return 0;
-        memcpy(b, mk, sizeof(mk));
-        return sizeof(mk);
+        memcpy(b, ctrl ? brk : mk, ctrl ? sizeof(brk) : sizeof(mk));
+        return ctrl ? sizeof(brk) : sizeof(mk);
     }
     if (sc < 0 || sc >= SDL_NUM_SCANCODES || !SET2[sc]) return 0;
     if (SET2[sc] & E0) b[n++] = 0xE0;
@@ -169,7 +223,7 @@ static int key_bytes(SDL_Scancode sc, bool make, uint8_t *b)
 static void send_key(SdlUi *ui, Input *in, Machine *m, SDL_Scancode sc, bool make)
 {
     uint8_t b[8];
-    int n = key_bytes(sc, make, b);
+    int n = key_bytes(ui, sc, make, b);
     if (n) input_key(in, m, b, n);
     if (sc >= 0 && sc < SDL_NUM_SCANCODES) ui->down[sc] = make;
 }
@@ -203,16 +257,70 @@ static unsigned sdl_button_bit(uint8_t b)
     }
 }
 
+/* Ctrl+Alt+S: the screen as dbt86-YYYYmmdd-HHMMSS.png in the current directory (with
+ * -2, -3, ... when that second already has one). */
+static void take_screenshot(SdlUi *ui, Machine *m)
+{
+    char name[64], stamp[32], err[256], msg[320];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+    snprintf(name, sizeof(name), "dbt86-%s.png", stamp);
+    for (int k = 2; access(name, F_OK) == 0 && k < 100; k++)
+        snprintf(name, sizeof(name), "dbt86-%s-%d.png", stamp, k);
+    if (screenshot_write(m, name, err, sizeof(err)) < 0) {
+        fprintf(stderr, "dbt86: screenshot %s\n", err);
+        snprintf(msg, sizeof(msg), "screenshot failed: %s", err);
+    } else {
+        fprintf(stderr, "dbt86: screenshot saved to %s\n", name);
+        snprintf(msg, sizeof(msg), "screenshot saved to %s", name);
+    }
+    set_note(ui, msg);
+}
+
+/* Ctrl+Alt+V: the clipboard's text is typed into the guest, a key at a time. */
+static void paste_clipboard(SdlUi *ui)
+{
+    char *text = SDL_HasClipboardText() ? SDL_GetClipboardText() : NULL;
+    size_t len = text ? strlen(text) : 0;
+    size_t n = text ? keyqueue_push_text(&ui->paste, text, len) : 0;
+    char msg[96];
+    if (!len) snprintf(msg, sizeof(msg), "the clipboard holds no text");
+    else snprintf(msg, sizeof(msg), "pasting %zu keys", n);
+    set_note(ui, msg);
+    SDL_free(text);
+}
+
 /* Ctrl+Alt+letter hotkeys. Returns true when the key was one (not sent to the guest). */
 static bool hotkey(SdlUi *ui, Input *in, Machine *m, const SDL_KeyboardEvent *k)
 {
     SDL_Keymod mod = SDL_GetModState();
     if (!(mod & KMOD_CTRL) || !(mod & KMOD_ALT)) return false;
     SDL_Scancode sc = k->keysym.scancode;
-    if (sc != SDL_SCANCODE_F && sc != SDL_SCANCODE_G && sc != SDL_SCANCODE_Q) return false;
+    switch (sc) {
+    case SDL_SCANCODE_F: case SDL_SCANCODE_G: case SDL_SCANCODE_Q: case SDL_SCANCODE_P:
+    case SDL_SCANCODE_R: case SDL_SCANCODE_D: case SDL_SCANCODE_S: case SDL_SCANCODE_V:
+        break;
+    default:
+        return false;
+    }
     ui->swallow[sc] = true;
     if (k->repeat) return true;
-    if (sc == SDL_SCANCODE_F) {
+    if (sc == SDL_SCANCODE_P) {
+        in->paused = !in->paused;
+        sdl_set_paused(ui, in->paused);
+    } else if (sc == SDL_SCANCODE_R) {
+        in->want_reset = true;
+        set_note(ui, "reset");
+    } else if (sc == SDL_SCANCODE_D) {
+        in->want_powerdown = true;
+        set_note(ui, "ACPI power button pressed");
+    } else if (sc == SDL_SCANCODE_S) {
+        take_screenshot(ui, m);
+    } else if (sc == SDL_SCANCODE_V) {
+        paste_clipboard(ui);
+    } else if (sc == SDL_SCANCODE_F) {
         ui->fullscreen = !ui->fullscreen;
         SDL_SetWindowFullscreen(ui->win, ui->fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
     } else if (sc == SDL_SCANCODE_G) {
@@ -230,6 +338,11 @@ static bool hotkey(SdlUi *ui, Input *in, Machine *m, const SDL_KeyboardEvent *k)
 void sdl_poll(SdlUi *ui, Input *in, Machine *m)
 {
     SDL_Event e;
+    if (ui->paused != in->paused) sdl_set_paused(ui, in->paused); /* the monitor's stop/cont */
+    if (ui->note[0] && SDL_GetTicks64() >= ui->note_until) {
+        ui->note[0] = 0;
+        update_title(ui);
+    }
     while (SDL_PollEvent(&e)) {
         switch (e.type) {
         case SDL_QUIT:
@@ -287,6 +400,14 @@ void sdl_poll(SdlUi *ui, Input *in, Machine *m)
             break;
         }
     }
+    /* pasted text: only once the hotkey's Ctrl and Alt are up in the guest, or it
+     * would read Ctrl+Alt+letters */
+    if (ui->paste.count && !in->paused &&
+        !held(ui, SDL_SCANCODE_LCTRL, SDL_SCANCODE_RCTRL) &&
+        !held(ui, SDL_SCANCODE_LALT, SDL_SCANCODE_RALT) &&
+        !held(ui, SDL_SCANCODE_LSHIFT, SDL_SCANCODE_RSHIFT) &&
+        !held(ui, SDL_SCANCODE_LGUI, SDL_SCANCODE_RGUI))
+        keyqueue_pump(&ui->paste, in, m);
 }
 
 /* Makes the texture (and, unless fullscreen, the window) the guest mode's size. */

@@ -1,0 +1,438 @@
+// Tests of the translator (translate/): every program runs under the interpreter and
+// under the translator from the same state and must end in the same state (registers,
+// flags, EIP, icount, memory), with the lockstep checker on for the translated run.
+// Covers block chaining, budgets that cut runs mid-block, self-modifying code, precise
+// faults, page-crossing instructions, jumps into the middle of instructions and
+// generated random instruction sequences.
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "cpu_harness.h"
+
+extern "C" {
+#include "cpu/mmu.h"
+#include "translate/dbt.h"
+}
+
+namespace {
+
+struct Engine {
+    CpuHarness h;
+    Dbt *d = nullptr;
+    FILE *log = nullptr;
+    explicit Engine(bool translate, bool check = true, bool native = true)
+    {
+        if (translate) {
+            DbtOptions o;
+            dbt_options_defaults(&o);
+            o.check = check;
+            o.native = native;
+            o.code_size = 4u << 20;
+            log = tmpfile();
+            o.log_file = log;
+            char err[200];
+            d = dbt_create(h.c, &o, err, sizeof err);
+        }
+    }
+    ~Engine()
+    {
+        dbt_destroy(d);
+        if (log) fclose(log);
+    }
+    CpuExit run(uint64_t budget) { return d ? dbt_run(d, budget) : cpu_run(h.c, budget); }
+    std::string log_text()
+    {
+        if (!log) return "";
+        fflush(log);
+        rewind(log);
+        std::string s;
+        char buf[4096];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, log)) > 0) s.append(buf, n);
+        return s;
+    }
+};
+
+// Runs until HLT (or the budget is used up) in slices of `slice` instructions.
+void run_all(Engine &e, uint64_t total, uint64_t slice)
+{
+    uint64_t done = 0;
+    while (done < total) {
+        uint64_t before = e.h.c->icount;
+        CpuExit r = e.run(std::min(slice, total - done));
+        done += e.h.c->icount - before;
+        if (r == CPU_EXIT_HALT || r == CPU_EXIT_STOP) break;
+        if (e.h.c->icount == before) break;
+    }
+}
+
+void expect_same(Engine &a, Engine &b, const char *what)
+{
+    const Cpu *x = a.h.c, *y = b.h.c;
+    for (int r = 0; r < 8; r++) EXPECT_EQ(x->regs[r], y->regs[r]) << what << " reg " << r;
+    EXPECT_EQ(x->eip, y->eip) << what;
+    EXPECT_EQ(x->eflags, y->eflags) << what;
+    EXPECT_EQ(x->icount, y->icount) << what;
+    EXPECT_EQ(x->halted, y->halted) << what;
+    EXPECT_EQ(x->exc_count, y->exc_count) << what;
+    EXPECT_EQ(x->cr[2], y->cr[2]) << what;
+    EXPECT_EQ(0, memcmp(a.h.ram, b.h.ram, CpuHarness::RAM)) << what << ": memory differs";
+    if (b.d) {
+        EXPECT_FALSE(dbt_check_failed(b.d)) << what << "\n" << b.log_text();
+    }
+}
+
+// Sets both engines up with the same code and state and runs them.
+template <typename Setup>
+void compare_run(Setup setup, uint64_t total, uint64_t slice, const char *what,
+                 bool native = true)
+{
+    Engine interp(false), dbt(true, true, native);
+    setup(interp.h);
+    setup(dbt.h);
+    run_all(interp, total, slice);
+    run_all(dbt, total, slice);
+    expect_same(interp, dbt, what);
+}
+
+// An IDT at 0x800 whose every vector points at `handler` (flat32 code selector).
+void idt_all(CpuHarness &h, uint32_t handler)
+{
+    for (int v = 0; v < 32; v++) {
+        uint32_t a = 0x800 + v * 8;
+        h.wr32(a, (handler & 0xffff) | (0x08u << 16));
+        h.wr32(a + 4, (handler & 0xffff0000u) | 0x8e00u);
+    }
+    h.c->idtr.base = 0x800;
+    h.c->idtr.limit = 32 * 8 - 1;
+}
+
+TEST(Dbt, LoopSumsLikeTheInterpreter)
+{
+    auto setup = [](CpuHarness &h) {
+        h.flat32();
+        // mov ecx, 1000; xor eax, eax; l: add eax, ecx; adc edx, 0; dec ecx; jnz l; hlt
+        h.load(0x1000, {0xb9, 0xe8, 0x03, 0x00, 0x00, 0x31, 0xc0, 0x01, 0xc8, 0x83, 0xd2,
+                        0x00, 0x49, 0x75, 0xf8, 0xf4});
+        h.set_ip(0x1000);
+    };
+    Engine e(true);
+    setup(e.h);
+    run_all(e, 100000, 100000);
+    EXPECT_EQ(e.h.c->regs[R_EAX], 500500u);
+    EXPECT_TRUE(e.h.c->halted);
+    EXPECT_GT(dbt_stats(e.d)->blocks_translated, 0u);
+    EXPECT_GT(dbt_stats(e.d)->chains, 0u);
+    EXPECT_FALSE(dbt_check_failed(e.d)) << e.log_text();
+    compare_run(setup, 100000, 100000, "loop");
+    // budgets that end runs in the middle of blocks: the same icount at every stop
+    compare_run(setup, 100000, 7, "loop, budget 7");
+    compare_run(setup, 100000, 1, "loop, budget 1");
+    compare_run(setup, 100000, 100000, "loop, helpers only", false);
+}
+
+TEST(Dbt, MemoryOperandsAndRealMode)
+{
+    // real mode: 16-bit addressing, byte registers, memory RMW
+    auto setup = [](CpuHarness &h) {
+        // mov bx,0x2000; mov cx,50; l: add [bx+si+4],cl; adc byte [bx],ah; inc si;
+        // xor ah,cl; sub word [bx+0x10],cx; loop l; hlt
+        h.load(0x1000, {0xbb, 0x00, 0x20, 0xb9, 0x32, 0x00, 0x00, 0x48, 0x04, 0x10,
+                        0x27, 0x46, 0x30, 0xcc, 0x29, 0x4f, 0x10, 0xe2, 0xf4, 0xf4});
+        h.set_ip(0x1000);
+    };
+    compare_run(setup, 100000, 100000, "real mode");
+    compare_run(setup, 100000, 3, "real mode, budget 3");
+}
+
+TEST(Dbt, SelfModifyingCodeSeesTheNewBytes)
+{
+    // The loop rewrites the immediate of an instruction later in its own block, and the
+    // instruction right after the store, every iteration.
+    auto setup = [](CpuHarness &h) {
+        h.flat32();
+        // 1000: mov ecx, 20
+        // 1005: l: mov [0x1013], cl      (immediate byte of the add below)
+        // 100b: mov byte [0x1011], 0x05  (opcode right after: add eax, imm32)
+        // 1012? layout computed below
+        std::vector<uint8_t> c = {
+            0xb9, 0x14, 0x00, 0x00, 0x00,        // 1000 mov ecx,20
+            0x88, 0x0d, 0x00, 0x00, 0x00, 0x00,  // 1005 mov [X],cl   (X patched)
+            0xc6, 0x05, 0x00, 0x00, 0x00, 0x00, 0x05, // 100b mov byte [Y],0x05 (Y patched)
+            0x05, 0x00, 0x00, 0x00, 0x00,        // 1012 add eax, imm32   (Y=1012, X=1013)
+            0x49,                                // 1017 dec ecx
+            0x75, 0xeb,                          // 1018 jnz 1005
+            0xf4,                                // 101a hlt
+        };
+        uint32_t X = 0x1013, Y = 0x1012;
+        memcpy(&c[7], &X, 4);
+        memcpy(&c[13], &Y, 4);
+        c[0x12] = 0x2d; // starts as sub eax, imm32: the first iteration makes it add
+        h.load(0x1000, c);
+        h.set_ip(0x1000);
+    };
+    Engine e(true);
+    setup(e.h);
+    run_all(e, 10000, 10000);
+    EXPECT_EQ(e.h.c->regs[R_EAX], 210u); // 20+19+...+1
+    EXPECT_GT(dbt_stats(e.d)->invalidations, 0u);
+    compare_run(setup, 10000, 10000, "smc");
+    compare_run(setup, 10000, 5, "smc, budget 5");
+}
+
+TEST(Dbt, PreciseFaultsInTranslatedCode)
+{
+    // A #GP from a load past the DS limit in the middle of a block: the handler sees
+    // the faulting EIP and every earlier instruction's effect, none of the later ones.
+    auto setup = [](CpuHarness &h) {
+        h.flat32();
+        idt_all(h, 0x3000);
+        h.c->seg[SEG_DS].limit = 0xffff;
+        // 1000: mov eax,1; add ebx,eax; mov edx,[0x20000] (#GP); mov eax,2; hlt
+        h.load(0x1000, {0xb8, 0x01, 0x00, 0x00, 0x00, 0x01, 0xc3, 0x8b, 0x15, 0x00, 0x00,
+                        0x02, 0x00, 0xb8, 0x02, 0x00, 0x00, 0x00, 0xf4});
+        // handler: pop ecx (error code); pop esi (faulting eip); hlt
+        h.load(0x3000, {0x59, 0x5e, 0xf4});
+        h.c->regs[R_ESP] = 0x9000;
+        h.set_ip(0x1000);
+    };
+    Engine e(true);
+    setup(e.h);
+    run_all(e, 1000, 1000);
+    EXPECT_EQ(e.h.c->regs[R_ESI], 0x1007u);
+    EXPECT_EQ(e.h.c->regs[R_EAX], 1u);
+    EXPECT_EQ(e.h.c->regs[R_EBX], 1u);
+    compare_run(setup, 1000, 1000, "fault");
+}
+
+TEST(Dbt, PageFaultOnTheSecondPageOfAnInstruction)
+{
+    // paging on; the code page at 0x400000 is present, 0x401000 is not; an instruction
+    // starts 2 bytes before the boundary.
+    auto setup = [](CpuHarness &h) {
+        h.flat32();
+        idt_all(h, 0x3000);
+        uint32_t pd = 0x100000, pt = 0x101000;
+        for (uint32_t i = 0; i < 1024; i++) h.wr32(pt + i * 4, (i << 12) | 3); // 0-4M identity
+        h.wr32(pd, pt | 3);
+        uint32_t pt2 = 0x102000;
+        h.wr32(pd + 4, pt2 | 3);
+        h.wr32(pt2, 0x200000 | 3); // 0x400000 -> 0x200000; 0x401000 not present
+        h.c->cr[3] = pd;
+        h.c->cr[0] |= CR0_PG;
+        // at 0x400ff0: nop x14; mov eax, imm32 (b8 + 4 bytes) starting at 0x400ffe
+        std::vector<uint8_t> c(16, 0x90);
+        c[14] = 0xb8;
+        c[15] = 0x11;
+        h.load(0x200ff0, c);
+        h.load(0x3000, {0x59, 0x5e, 0xf4}); // pop ecx; pop esi; hlt
+        h.c->regs[R_ESP] = 0x9000;
+        h.set_ip(0x400ff0);
+    };
+    Engine e(true);
+    setup(e.h);
+    run_all(e, 1000, 1000);
+    EXPECT_EQ(e.h.c->cr[2], 0x401000u);
+    EXPECT_EQ(e.h.c->regs[R_ESI], 0x400ffeu);
+    compare_run(setup, 1000, 1000, "page-crossing fault");
+}
+
+TEST(Dbt, JumpIntoTheMiddleOfAnInstruction)
+{
+    auto setup = [](CpuHarness &h) {
+        h.flat32();
+        // 1000: mov ecx, 3
+        // 1005: l: mov eax, 0x90c3ff41  (bytes: b8 41 ff c3 90) ... inside: inc ecx; inc ebx
+        // 100a: dec ecx; dec ecx; jnz 1006 (into the immediate: 41 = inc ecx, ff c3 = inc ebx)
+        h.load(0x1000, {0xb9, 0x03, 0x00, 0x00, 0x00, 0xb8, 0x41, 0xff, 0xc3, 0x90, 0x49,
+                        0x49, 0x75, 0xf8, 0xf4});
+        h.set_ip(0x1000);
+    };
+    compare_run(setup, 1000, 1000, "jump into an instruction");
+}
+
+TEST(Dbt, OverlongInstructionRaisesGP)
+{
+    auto setup = [](CpuHarness &h) {
+        h.flat32();
+        idt_all(h, 0x3000);
+        std::vector<uint8_t> c(16, 0x66); // 15 prefixes + nop: 16 bytes
+        c[15] = 0x90;
+        h.load(0x1000, c);
+        h.load(0x3000, {0x59, 0x5e, 0xf4});
+        h.c->regs[R_ESP] = 0x9000;
+        h.set_ip(0x1000);
+    };
+    compare_run(setup, 1000, 1000, "overlong");
+}
+
+// ---- random instruction sequences ----
+
+// Appends one random instruction (from forms the translator handles natively and some
+// it leaves to handlers) that keeps memory accesses inside [0x2000, 0x3000) through EBX
+// and EBP, which the generator keeps pointing there.
+void random_insn(std::mt19937 &rng, std::vector<uint8_t> &c)
+{
+    auto r = [&](unsigned n) { return (unsigned)(rng() % n); };
+    // registers the generator may write: eax ecx edx esi edi (0,1,2,6,7)
+    static const uint8_t wregs[5] = {0, 1, 2, 6, 7};
+    auto wreg = [&]() { return wregs[r(5)]; };
+    auto anyreg = [&]() { return (uint8_t)r(8); };
+    auto modrm_rr = [&](uint8_t reg, uint8_t rm) { return (uint8_t)(0xc0 | reg << 3 | rm); };
+    // [ebx+disp8] with disp8 in 0..0x7c
+    auto mem_ebx = [&](uint8_t reg) {
+        c.push_back((uint8_t)(0x43 | reg << 3));
+        c.push_back((uint8_t)(r(0x7c)));
+    };
+    unsigned kind = r(16);
+    switch (kind) {
+    case 0: case 1: { // ALU r/m32, r32 or r32, r/m32, register forms
+        uint8_t op = (uint8_t)(r(8) << 3 | (r(2) ? 0x01 : 0x03));
+        c.push_back(op);
+        c.push_back(modrm_rr(op & 2 ? wreg() : anyreg(), op & 2 ? anyreg() : wreg()));
+        if ((op >> 3) == 7 || (op & 2) == 0) {
+            // CMP or reg-dest: fine; for r/m dest, rm must be writable: fix modrm
+            c.back() = modrm_rr(anyreg(), wreg());
+            if (op & 2) c.back() = modrm_rr(wreg(), anyreg());
+        }
+        break;
+    }
+    case 2: { // ALU r/m8 byte registers, mixed high/low
+        uint8_t op = (uint8_t)(r(8) << 3 | 0x00);
+        c.push_back(op);
+        uint8_t rm = (uint8_t)(r(2) ? 0 : 4) | (uint8_t)r(3); // al cl dl / ah ch dh
+        c.push_back(modrm_rr((uint8_t)r(8), rm));
+        break;
+    }
+    case 3: { // ALU r/m32, imm8 / imm32
+        bool i8 = r(2);
+        c.push_back(i8 ? 0x83 : 0x81);
+        c.push_back(modrm_rr((uint8_t)r(8), wreg()));
+        if (i8) c.push_back((uint8_t)rng());
+        else for (int i = 0; i < 4; i++) c.push_back((uint8_t)rng());
+        break;
+    }
+    case 4: { // ALU with memory [ebx+d8], both directions, 16 or 32 bit
+        if (r(2)) c.push_back(0x66);
+        c.push_back((uint8_t)(r(8) << 3 | (r(2) ? 0x01 : 0x03)));
+        mem_ebx(c.back() & 2 ? wreg() : anyreg());
+        break;
+    }
+    case 5: { // inc/dec/neg/not on registers or memory
+        unsigned f = r(4);
+        if (f == 0) c.push_back((uint8_t)(0x40 | wreg()));
+        else if (f == 1) c.push_back((uint8_t)(0x48 | wreg()));
+        else {
+            c.push_back(0xf7);
+            if (r(2)) c.push_back(modrm_rr((uint8_t)(2 + r(2)), wreg()));
+            else mem_ebx((uint8_t)(2 + r(2)));
+        }
+        break;
+    }
+    case 6: // mov reg, imm32
+        c.push_back((uint8_t)(0xb8 | wreg()));
+        for (int i = 0; i < 4; i++) c.push_back((uint8_t)rng());
+        break;
+    case 7: // mov between registers and memory
+        c.push_back(r(2) ? 0x89 : 0x8b);
+        if (r(2)) mem_ebx(c.back() == 0x8b ? wreg() : anyreg());
+        else c.push_back(c.back() == 0x8b ? modrm_rr(wreg(), anyreg()) : modrm_rr(anyreg(), wreg()));
+        break;
+    case 8: // movzx/movsx from byte/word registers or memory
+        c.push_back(0x0f);
+        c.push_back((uint8_t)(0xb6 | (r(2) ? 8 : 0) | r(2)));
+        if (r(2)) c.push_back(modrm_rr(wreg(), anyreg()));
+        else mem_ebx(wreg());
+        break;
+    case 9: // lea reg, [ebx+esi*4+d8]
+        c.push_back(0x8d);
+        c.push_back((uint8_t)(0x44 | wreg() << 3));
+        c.push_back((uint8_t)(0xb3));
+        c.push_back((uint8_t)rng());
+        break;
+    case 10: // test
+        c.push_back(0x85);
+        c.push_back(modrm_rr(anyreg(), anyreg()));
+        break;
+    case 11: { // shifts/rotates by imm8 or 1 (handlers)
+        c.push_back(r(2) ? 0xc1 : 0xd1);
+        bool imm = c.back() == 0xc1;
+        c.push_back(modrm_rr((uint8_t)(r(8) == 6 ? 4 : r(8)), wreg()));
+        if (imm) c.push_back((uint8_t)r(40));
+        break;
+    }
+    case 12: // flags: clc stc cmc, setcc, cmovcc
+        switch (r(3)) {
+        case 0: { static const uint8_t f[3] = {0xf5, 0xf8, 0xf9}; c.push_back(f[r(3)]); break; }
+        case 1: c.push_back(0x0f); c.push_back((uint8_t)(0x90 | r(16))); c.push_back(modrm_rr(0, (uint8_t)r(3))); break;
+        default: c.push_back(0x0f); c.push_back((uint8_t)(0x40 | r(16))); c.push_back(modrm_rr(wreg(), anyreg())); break;
+        }
+        break;
+    case 13: { // forward jcc over a small instruction, or jmp +0
+        c.push_back((uint8_t)(0x70 | r(16)));
+        c.push_back(1);
+        c.push_back((uint8_t)(0x40 | wreg())); // inc reg (skipped or not)
+        break;
+    }
+    case 14: // mul/imul/xchg/xadd (handlers)
+        switch (r(3)) {
+        case 0: c.push_back(0x0f); c.push_back(0xaf); c.push_back(modrm_rr(wreg(), anyreg())); break;
+        case 1: c.push_back(0x87); c.push_back(modrm_rr(wreg(), wreg())); break;
+        default: c.push_back(0x0f); c.push_back(0xc1); c.push_back(modrm_rr(wreg(), wreg())); break;
+        }
+        break;
+    default: // adc/sbb chains
+        c.push_back(r(2) ? 0x11 : 0x19);
+        c.push_back(modrm_rr(anyreg(), wreg()));
+        break;
+    }
+}
+
+TEST(Dbt, RandomSequencesUnderTheLockstepChecker)
+{
+    for (unsigned seed = 1; seed <= 300; seed++) {
+        std::mt19937 rng(seed);
+        std::vector<uint8_t> code;
+        // a counted loop around a random body, so that chained blocks run many times
+        code.push_back(0xbd); // mov ebp, 40 (loop counter)
+        code.push_back(40);
+        code.insert(code.end(), {0, 0, 0});
+        size_t loop = code.size();
+        unsigned n = 5 + rng() % 40;
+        for (unsigned i = 0; i < n; i++) random_insn(rng, code);
+        code.push_back(0x4d); // dec ebp
+        int rel = (int)loop - (int)(code.size() + 6);
+        code.push_back(0x0f); // jnz loop (rel32)
+        code.push_back(0x85);
+        for (int i = 0; i < 4; i++) code.push_back((uint8_t)((uint32_t)rel >> (8 * i)));
+        code.push_back(0xf4);
+        auto setup = [&](CpuHarness &h) {
+            h.flat32();
+            h.load(0x1000, code);
+            for (uint32_t a = 0x2000; a < 0x3000; a += 4) h.wr32(a, a * 2654435761u);
+            h.c->regs[R_EBX] = 0x2000;
+            for (int r = 0; r < 8; r++)
+                if (r != R_EBX && r != R_ESP && r != R_EBP) h.c->regs[r] = (uint32_t)rng();
+            h.c->regs[R_ESI] &= 0x3f;
+            h.c->regs[R_ESP] = 0x9000;
+            h.set_ip(0x1000);
+        };
+        std::mt19937 keep = rng;
+        Engine interp(false), dbt(true);
+        setup(interp.h);
+        rng = keep;
+        setup(dbt.h);
+        run_all(interp, 200000, 200000);
+        run_all(dbt, 200000, 200000);
+        std::string what = "seed " + std::to_string(seed);
+        expect_same(interp, dbt, what.c_str());
+        if (HasFailure()) break;
+    }
+}
+
+} // namespace

@@ -1,0 +1,114 @@
+/*
+ * dbt_internal.h — what the translator's files share: blocks, the code cache, and the
+ * code generator's entry points. Not for use outside translate/.
+ *
+ * Memory layout: one mapping holds the host code (read+execute, made writable only
+ * while a block is written: W^X) followed by a read-write data area with two 8-byte
+ * exit slots per block. Every direct exit of a block is `jmp [rip+slot]`; a slot points
+ * at the block's own exit stub (back to the dispatcher) or, once chained, at the next
+ * block's entry. Chaining and unchaining therefore write data, never code.
+ */
+#ifndef DBT86_DBT_INTERNAL_H
+#define DBT86_DBT_INTERNAL_H
+
+#include "cpu/interp.h"
+#include "translate/dbt.h"
+#include "translate/emit.h"
+
+#define DBT_MAX_BLOCK_INSNS 64
+#define DBT_HASH_SIZE (1u << 16)
+#define DBT_JC_SIZE (1u << 12)
+#define DBT_HOT_PAGE_LIMIT 16 /* invalidations of a page before it is only interpreted */
+
+typedef struct Block Block;
+
+/* The mode bits a translation depends on (besides CS base/limit and EIP). */
+#define BM_CODE32 0x01u
+#define BM_STACK32 0x02u
+#define BM_PE 0x04u
+#define BM_VM 0x08u
+#define BM_CPL_SHIFT 4
+
+struct Block {
+    /* key */
+    uint32_t phys_pc;      /* physical address of the first byte */
+    uint32_t eip;          /* EIP of the first instruction */
+    uint32_t cs_base, cs_limit;
+    uint32_t mode;         /* BM_* */
+    /* code */
+    uint8_t *entry;        /* chained entry: budget and interrupt checks, then body */
+    uint8_t *body;         /* where the dispatcher enters (it has done the checks) */
+    uint32_t code_len;
+    uint16_t ninsn;        /* guest instructions in the block */
+    uint16_t guest_len;    /* guest bytes covered */
+    bool valid;
+    /* lists */
+    Block *hash_next;      /* same hash bucket */
+    Block *page_next;      /* same physical page */
+    uint32_t jc_index;     /* jump-cache slot it was put in */
+    /* chaining: exit slot k of this block goes to out[k] (NULL: to the dispatcher);
+     * (in_from, in_k) is the list of slots that lead into this block, linked through
+     * the source's in_next_* fields of that slot */
+    Block *out[2];
+    uint8_t *stub[2];      /* exit stub of slot k (the slot's value when unchained) */
+    uint32_t out_eip[2];   /* guest EIP a direct exit k continues at */
+    Block *in_from;
+    uint8_t in_k;
+    Block *in_next_from[2];
+    uint8_t in_next_k[2];
+    const Insn *insns;     /* decoded instructions (for the checker and logs) */
+};
+
+struct Dbt {
+    Cpu *cpu;
+    DbtOptions opt;
+    DbtStats stats;
+    /* code cache memory */
+    uint8_t *map;          /* the whole mapping */
+    size_t map_size;
+    uint8_t *code;         /* code area */
+    size_t code_size, code_used;
+    void **slots;          /* data area: 2 exit slots per block */
+    uint8_t *enter_fn;     /* trampoline: enter(Cpu *c, void *code) -> exit slot or 0 */
+    uint8_t *exit_fn;      /* common exit (restores host registers, returns rax) */
+    size_t stub_len;       /* bytes of the fixed code (trampolines) at the start */
+    /* blocks */
+    Block *blocks;
+    uint32_t nblocks, max_blocks;
+    Insn *insn_pool;
+    uint32_t ninsn_pool, max_insn_pool;
+    Block *hash[DBT_HASH_SIZE];
+    Block *jc[DBT_JC_SIZE];
+    Block **page_head;     /* per physical page: blocks on it (PHYS_PAGES entries) */
+    uint8_t *page_hot;     /* per physical page: invalidation count */
+    uint32_t mem_generation;
+    /* dispatcher */
+    uintptr_t link;        /* exit slot the last block left through (0: none) */
+    bool check_failed;
+    void *check;           /* lockstep checker state (check.c) */
+};
+
+/* gen.c: does this instruction end a block? */
+bool dbt_insn_ends_block(const Insn *in);
+
+/* cache.c */
+Block *dbt_lookup(Dbt *d);                      /* current CS:EIP, translating if needed */
+void dbt_invalidate_page(Dbt *d, uint32_t page);
+void dbt_chain(Dbt *d, uintptr_t slot_addr, Block *to);
+uint32_t dbt_block_mode(const Cpu *c);
+
+/* gen.c: writes the host code of `b` (key filled, insns decoded) at `out`, at most
+ * `cap` bytes; returns the length or 0 when it did not fit. */
+size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, size_t cap);
+/* gen.c: the fixed trampolines at the start of the code area; returns their length. */
+size_t dbt_gen_trampolines(Dbt *d, uint8_t *out, size_t cap);
+static inline uintptr_t dbt_enter(Dbt *d, const uint8_t *code)
+{
+    return ((uintptr_t(*)(Cpu *, const uint8_t *))(void *)d->enter_fn)(d->cpu, code);
+}
+
+/* check.c: run block b under the lockstep checker (instead of plain dbt_enter). */
+uintptr_t dbt_check_block(Dbt *d, Block *b);
+void dbt_check_free(Dbt *d);
+
+#endif
