@@ -252,6 +252,13 @@ struct Cpu {
     uint32_t pending_errcode;  /* its error code, or EXC_NO_ERRCODE */
     uint32_t exc_count;        /* exceptions delivered since power-on (statistics) */
 
+    /* ---- translator's host-page cache for TLB entries (translate/): tlb_host[i] is
+     * the host address of tlb[i]'s physical page for reads [0] and writes [1] (NULL:
+     * unknown, MMIO, ROM or a parked code page). mmu.c clears a slot when it refills
+     * the entry; the translator fills it after a slow access and clears all of them
+     * when the memory map changes or a page is parked. ---- */
+    uint8_t *tlb_host[TLB_SIZE][2];
+
     /* ---- decoded-instruction cache (exec.c); a pure cache, never guest-visible ---- */
     ICacheEntry icache[ICACHE_SIZE];
 };

@@ -33,7 +33,8 @@
  * MONITOR/MWAIT, MCE/MCA,
  * PAT (the MSR exists, but model 3 had no PAT), CLFLUSH, PSE-36.
  * APIC (bit 9) is reported only when the board wired a local APIC (Cpu.apic_base_write
- * set: devices/apic.c behind IA32_APIC_BASE); a bare CPU has none.
+ * set: devices/apic.c behind IA32_APIC_BASE) and IA32_APIC_BASE has it enabled; a bare
+ * CPU has none.
  */
 #include "cpu/interp.h"
 #include "cpu/sse.h"
@@ -91,7 +92,9 @@ void cpuid_query(const Cpu *c, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
         out[2] = sse_host_has_sse3() ? FEAT_ECX_SSE3 : 0;
         out[3] = FEAT_FPU | FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_PAE | FEAT_CX8 | FEAT_SEP |
                  FEAT_MTRR | FEAT_PGE | FEAT_CMOV | FEAT_MMX | FEAT_FXSR | FEAT_SSE | FEAT_SSE2;
-        if (c->apic_base_write) out[3] |= FEAT_APIC;
+        /* a globally disabled APIC (IA32_APIC_BASE bit 11 clear) is not reported
+         * either (SDM vol. 3, 10.4.3) */
+        if (c->apic_base_write && (c->msr_apic_base & 0x800)) out[3] |= FEAT_APIC;
         break;
     case 0x80000000u:
         out[0] = CPUID_MAX_EXT;

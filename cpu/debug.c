@@ -20,12 +20,20 @@
  * Choices where the SDM leaves freedom: B bits are reported for enabled breakpoints
  * only; LEN 10 (undefined on this 32-bit part) is taken as 8 bytes; execute
  * breakpoints match the first byte of the instruction whatever their LEN; every data
- * access counts, implicit ones (descriptor tables, stacks of event delivery) included;
- * the breakpoint after MOV SS/POP SS is not suppressed.
+ * access counts, implicit ones (descriptor tables, stacks of event delivery) included.
+ *
+ * MOV SS / POP SS (SDM vol. 3 6.8.3): their debug traps (single-step, data hits) are
+ * held and delivered with those of the next instruction, and that instruction's
+ * instruction breakpoint is not checked, so that the stack pointer can be loaded
+ * before a #DB uses the stack. A fault in the next instruction drops them.
  */
 #include "cpu/debug.h"
 
 #include "cpu/interp.h"
+
+/* In Cpu.dbg_trap: the traps are held over one instruction (after MOV SS / POP SS).
+ * Bit 31 of DR6 is a fixed 1, so no trap bit uses it. */
+#define DBG_TRAP_HELD 0x80000000u
 
 static unsigned bp_enabled(uint32_t dr7, unsigned n) { return (dr7 >> (2 * n)) & 3; }
 static unsigned bp_rw(uint32_t dr7, unsigned n) { return (dr7 >> (16 + 4 * n)) & 3; }
@@ -92,14 +100,17 @@ bool debug_before(Cpu *c)
      * is taken now, before the new task's first instruction. */
     uint32_t pend = c->dbg_trap;
     c->dbg_trap = 0;
-    if (pend & DR6_BT) {
+    bool held = pend & DBG_TRAP_HELD;
+    if (held) {
+        c->dbg_trap = pend & ~DBG_TRAP_HELD; /* delivered after this instruction */
+    } else if (pend & DR6_BT) {
         dr6_report(c, pend);
         deliver_db(c);
         return true;
     }
     bool rf = c->eflags & FL_RF;
     c->eflags &= ~FL_RF;
-    if (rf || !(c->dbg_armed & DBG_EXEC)) return false;
+    if (rf || held || !(c->dbg_armed & DBG_EXEC)) return false;
     uint32_t eip = cpu_code32(c) ? c->eip : c->eip & 0xffff;
     uint32_t hits = bp_match(c, c->seg[SEG_CS].base + eip, 1, 1u << 0);
     if (!hits) return false;
@@ -120,6 +131,10 @@ void debug_after(Cpu *c, const Insn *in, bool tf)
     c->dbg_trap = 0;
     if (tf) bits |= DR6_BS;
     if (!bits) return;
+    if ((in->mnem == M_MOV_SR || in->mnem == M_POP_SR) && in->op[0].reg == SEG_SS) {
+        c->dbg_trap = bits | DBG_TRAP_HELD;
+        return;
+    }
     dr6_report(c, bits);
     deliver_db(c);
 }

@@ -83,7 +83,11 @@ void cpu_request_stop(Cpu *c)
     c->stop_requested = true;
     c->dbt_exit = true;
 }
-void cpu_set_a20(Cpu *c, bool enabled) { c->a20_mask = enabled ? 0xffffffffu : ~(1u << 20); }
+void cpu_set_a20(Cpu *c, bool enabled)
+{
+    c->a20_mask = enabled ? 0xffffffffu : ~(1u << 20);
+    memset(c->tlb_host, 0, sizeof(c->tlb_host)); /* host pages were found through A20 */
+}
 
 static bool contributory(int v)
 {
@@ -198,7 +202,12 @@ static inline const uint8_t *fetch_window(Cpu *c, uint8_t *buf, unsigned *n)
     }
     /* zeroed so that the cache's 8-byte compares never read undefined bytes */
     memset(buf, 0, 16);
-    *n = mem_fetch(c, c->eip, buf, 15);
+    /* only up to the end of the page: the next page is fetched (translated, its
+     * accessed bit set) only when the instruction really continues there, which
+     * fetch_decode finds out byte by byte; the translator does the same */
+    unsigned want = PAGE_SIZE - (lin & PAGE_MASK);
+    if (want > 15) want = 15;
+    *n = mem_fetch(c, c->eip, buf, want);
     return buf;
 }
 

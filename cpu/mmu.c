@@ -174,6 +174,7 @@ uint32_t mmu_translate(Cpu *c, uint32_t lin, int acc, bool sys)
         cpu_fault(c, EXC_PF, err);
     }
     t->tag = (lin & ~0xfffu) | TLB_VALID;
+    c->tlb_host[t - c->tlb][0] = c->tlb_host[t - c->tlb][1] = NULL;
     t->pa = (uint32_t)r.pa;
     t->perm = perm_of(c, &r);
     t->flags = r.flags;

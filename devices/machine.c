@@ -113,21 +113,35 @@ static void machine_map_memory(Machine *m)
 
 /* ---- CPU bus callbacks ---- */
 
+/* A device access may arm a timer earlier than the deadline the current cpu_run()
+ * budget was computed for (the guest programs the APIC timer or the PIT, then maybe
+ * halts): stop at this instruction boundary so the run loop fires it on time. */
+static inline void board_check_deadline(Machine *m)
+{
+    if (clock_next_deadline(&m->clock) < m->run_deadline) cpu_request_stop(&m->cpu);
+}
+
 static uint32_t cb_io_read(void *o, uint16_t port, unsigned size)
 {
-    return bus_io_read(&((Machine *)o)->bus, port, size);
+    uint32_t v = bus_io_read(&((Machine *)o)->bus, port, size);
+    board_check_deadline(o);
+    return v;
 }
 static void cb_io_write(void *o, uint16_t port, uint32_t v, unsigned size)
 {
     bus_io_write(&((Machine *)o)->bus, port, v, size);
+    board_check_deadline(o);
 }
 static uint32_t cb_mmio_read(void *o, uint32_t a, unsigned size)
 {
-    return bus_mmio_read(&((Machine *)o)->bus, a, size);
+    uint32_t v = bus_mmio_read(&((Machine *)o)->bus, a, size);
+    board_check_deadline(o);
+    return v;
 }
 static void cb_mmio_write(void *o, uint32_t a, uint32_t v, unsigned size)
 {
     bus_mmio_write(&((Machine *)o)->bus, a, v, size);
+    board_check_deadline(o);
 }
 /* INTA goes to the local APIC, which asks the 8259 for ExtINT (virtual wire). */
 static uint8_t cb_intr_ack(void *o) { return apic_intr_ack(&((Machine *)o)->apic); }
@@ -175,6 +189,18 @@ static void port80_write(void *o, uint32_t off, uint32_t v, unsigned size) {}
 static const DeviceOps port80_ops = {
     .name = "port80", .read = port80_read, .write = port80_write, .min_access = 1,
     .max_access = 1,
+};
+
+/* QEMU's PIIX4 PCI hotplug block (0xAE00, 20 bytes: slots up, down, eject, removable,
+ * bus select) and GPE0 block (0xAFE0: status, enable), which the DSDT SeaBIOS installs
+ * reads from its _GPE and PCI slot methods. Nothing is ever hot-plugged on this board:
+ * every register reads 0 ("no slot changed", "no event"), writes are ignored. Left
+ * unassigned they read all ones, and Linux's acpiphp then ejects every PCI function. */
+static uint32_t nohotplug_read(void *o, uint32_t off, unsigned size) { return 0; }
+static void nohotplug_write(void *o, uint32_t off, uint32_t v, unsigned size) {}
+static const DeviceOps nohotplug_ops = {
+    .name = "acpi-hotplug", .read = nohotplug_read, .write = nohotplug_write,
+    .min_access = 1, .max_access = 4,
 };
 
 static void cpu_intr_set(void *o, int n, int level)
@@ -490,6 +516,8 @@ Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
     m->irq13 = isa_irq(m, 13);
     bus_map_io(&m->bus, 0xf0, 1, &fpu_port_ops, m);
     bus_map_io(&m->bus, 0x80, 1, &port80_ops, m);
+    bus_map_io(&m->bus, 0xae00, 0x14, &nohotplug_ops, m);
+    bus_map_io(&m->bus, 0xafe0, 4, &nohotplug_ops, m);
     pci_bus_init(&m->pci, &m->bus);
     m->pci.reset_request = board_reset_cpu;
     m->pci.board = m;
@@ -598,7 +626,9 @@ bool machine_run_for(Machine *m, uint64_t ns)
         uint64_t deadline = clock_next_deadline(&m->clock);
         if (deadline > end) deadline = end;
         uint64_t budget = ((deadline - now) >> m->clock.shift) + 1;
+        m->run_deadline = deadline;
         CpuExit r = m->dbt ? dbt_run(m->dbt, budget) : cpu_run(c, budget);
+        m->run_deadline = 0;
         if (m->dbt && dbt_check_failed(m->dbt)) {
             machine_request_exit(m, MEXIT_CHECK, 0);
             break;
@@ -611,6 +641,8 @@ bool machine_run_for(Machine *m, uint64_t ns)
             }
             /* idle: skip virtual time to the next deadline (or the slice end) */
             uint64_t t = clock_now(&m->clock);
+            uint64_t next = clock_next_deadline(&m->clock); /* armed during the run */
+            if (next < deadline) deadline = next;
             if (deadline > t) clock_advance(&m->clock, deadline - t);
         }
     }

@@ -145,6 +145,7 @@ typedef struct Machine {
     MachineExit exit;
     bool reset_requested;          /* reset at the next instruction boundary */
     uint64_t resets;               /* number of resets so far */
+    uint64_t run_deadline;         /* virtual ns the current cpu_run stops by (0: none) */
     struct Dbt *dbt;               /* the translator, or NULL with -accel interp */
 } Machine;
 

@@ -53,7 +53,8 @@ struct DbgHarness : CpuHarness {
         put_desc(0x520, TSS2, 0x67, SEGF_P | 0x9);
         put_desc(0x528, 0, 0xfffff,
                  SEGF_P | SEGF_S | SEGF_CODE | SEGF_RW | SEGF_DB | SEGF_G | 3u << SEGF_DPL_SHIFT);
-        put_desc(0x530, 0, 0xfffff, SEGF_P | SEGF_S | SEGF_RW | SEGF_DB | SEGF_G | 3u << SEGF_DPL_SHIFT);
+        put_desc(0x530, 0, 0xfffff,
+                 SEGF_P | SEGF_S | SEGF_RW | SEGF_DB | SEGF_G | 3u << SEGF_DPL_SHIFT);
         c->gdtr.limit = 0x37;
         c->tr.sel = 0x18;
         c->tr.base = TSS;
@@ -283,6 +284,39 @@ TEST(DebugReg, SingleStepSetsBsAndMergesWithDataHits)
     EXPECT_EQ(c->dr[6], DR6_INIT | DR6_BS | 8u);
 }
 
+TEST(DebugReg, MovSsHoldsTrapsOverTheNextInstruction)
+{
+    DbgHarness h;
+    Cpu *c = h.c;
+    // mov ss, ax ; mov esp, 0x70000 ; nop
+    h.code({0x8e, 0xd0, 0xbc, 0x00, 0x00, 0x07, 0x00, 0x90});
+    c->regs[R_EAX] = 0x10;
+    c->eflags |= FL_TF;
+    h.step(); // no trap yet
+    EXPECT_EQ(c->eip, 0x1002u);
+    h.step(); // mov esp: one #DB, on the new stack
+    ASSERT_TRUE(h.in_db());
+    EXPECT_EQ(c->regs[R_ESP], 0x70000u - 12);
+    EXPECT_EQ(h.pushed_eip(), 0x1007u);
+    EXPECT_EQ(c->dr[6], DR6_INIT | DR6_BS);
+    // pop ss reading a watched stack slot: the B bit comes after the next instruction,
+    // whose instruction breakpoint is not checked
+    c->eflags &= ~FL_TF;
+    c->dr[6] = DR6_INIT;
+    h.code({0x17, 0x90, 0x90}); // pop ss ; nop ; nop
+    c->regs[R_ESP] = 0x7000;
+    h.wr32(0x7000, 0x10);
+    h.mov_dr(0, 0x7000);
+    h.mov_dr(1, 0x1001);
+    h.mov_dr(7, L(0) | RW(0, RW_RW) | LEN(0, LEN4) | L(1));
+    h.step();
+    EXPECT_EQ(c->eip, 0x1001u);
+    h.step();
+    ASSERT_TRUE(h.in_db());
+    EXPECT_EQ(h.pushed_eip(), 0x1002u);
+    EXPECT_EQ(c->dr[6], DR6_INIT | 1u);
+}
+
 TEST(DebugReg, RepStringStopsAfterTheIterationThatHit)
 {
     DbgHarness h;
@@ -298,10 +332,10 @@ TEST(DebugReg, RepStringStopsAfterTheIterationThatHit)
     EXPECT_EQ(c->regs[R_ECX], 10u); // 6 elements stored
     EXPECT_EQ(c->regs[R_EDI], DATA + 6);
     EXPECT_EQ(h.ram[DATA + 6], 0);
-    EXPECT_EQ(h.pushed_eip(), 0x1000u);       // resumes the same instruction
-    EXPECT_TRUE(h.pushed_eflags() & FL_RF);   // not the last iteration: RF pushed as 1
-    h.step();                                 // iret
-    h.step();                                 // the rest
+    EXPECT_EQ(h.pushed_eip(), 0x1000u);     // resumes the same instruction
+    EXPECT_TRUE(h.pushed_eflags() & FL_RF); // not the last iteration: RF pushed as 1
+    h.step();                               // iret
+    h.step();                               // the rest
     EXPECT_EQ(c->regs[R_ECX], 0u);
     EXPECT_EQ(c->eip, 0x1002u);
     EXPECT_EQ(h.ram[DATA + 15], 0x77);
@@ -336,6 +370,16 @@ TEST(DebugReg, IoBreakpointNeedsCr4De)
     h.step(); // iret
     h.step(); // in al, 81h: outside the 1-byte range
     EXPECT_EQ(c->eip, 0x1004u);
+    // rep outsb to port 80h: the trap follows each iteration
+    h.code({0xf3, 0x6e, 0x90});
+    c->regs[R_EDX] = 0x80;
+    c->regs[R_ESI] = DATA;
+    c->regs[R_ECX] = 3;
+    h.step();
+    ASSERT_TRUE(h.in_db());
+    EXPECT_EQ(c->regs[R_ECX], 2u);
+    EXPECT_EQ(h.pushed_eip(), 0x1000u);
+    EXPECT_TRUE(h.pushed_eflags() & FL_RF);
 }
 
 TEST(DebugReg, GeneralDetectIsAFaultWithBd)

@@ -74,6 +74,9 @@ TEST(Monitor, MemoryDumpFormats)
     EXPECT_EQ(hmp_cmd(c, "xp /xw $cr3 + 8"), "0000000000010008: 0x00012003\n");
     /* an unmapped page: an error line, the guest does not notice */
     EXPECT_EQ(hmp_cmd(c, "x /xw 0x801000"), "00801000: Cannot access memory\n");
+    /* x addresses are 32-bit linear addresses: -1 is 0xffffffff (not mapped here) */
+    EXPECT_EQ(hmp_cmd(c, "x /xw -1"), "ffffffff: Cannot access memory\n");
+    EXPECT_EQ(hmp_cmd(c, "x /xw 0x100800000"), "00800000: 0xcafef00d\n");
     /* the probe sets no accessed bit: the PTE for 0x800000 is still 0x13003 */
     EXPECT_EQ(hmp_cmd(c, "xp /xw 0x12000"), "0000000000012000: 0x00013003\n");
     /* and the guest's CR2 is untouched by the failed read */

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <unistd.h>
 #include <vector>
 
 #include "guest_util.h"
@@ -217,4 +218,60 @@ TEST(RealGuests, IsolinuxCdBootsToUserSpaceOnVgaConsole)
     EXPECT_EQ(screen.find("uname-m"), std::string::npos) << screen;
     /* and BOOT-OK comes after the kernel's message, in screen order */
     EXPECT_LT(screen.find("Run /init as init process"), screen.find("BOOT-OK")) << screen;
+}
+
+/* Linux's own IDE stack on the PIIX3 with bus-master DMA: the Debian kernel's libata,
+ * ata_piix, sd and sr modules (tests/guests/make-linux-ata-guest) probe the disk and the
+ * CD, choose multiword DMA 2 as under QEMU (ata_piix gives a PIIX3 no UDMA), read both
+ * whole devices (md5sum must equal the host's) and write the disk's last sector through
+ * the page cache with fsync. Linux's acpiphp runs too: the board's PCI hotplug
+ * registers must say that nothing was unplugged, or it drops the PCI functions (no
+ * 00:01.1 in sysfs, so ata_piix finds nothing). */
+TEST(RealGuests, LinuxAtaPiixUsesDma)
+{
+    PREPARE_OR_SKIP("make-syslinux-disk");
+    PREPARE_OR_SKIP("make-linux-ata-guest");
+    if (kSanitized) GTEST_SKIP() << "the kernel's decompression is too slow under ASan";
+    std::string image = cache_dir() + "/syslinux.img", sum;
+    ASSERT_EQ(0, run_cmd("md5sum '" + image + "'", &sum)) << sum;
+    sum = sum.substr(0, 32);
+    char tmpl[] = "/tmp/dbt86-ata-XXXXXX";
+    int fd = mkstemp(tmpl);
+    ASSERT_GE(fd, 0);
+    close(fd);
+    std::string disk = tmpl;
+    ASSERT_EQ(0, run_cmd("cp '" + image + "' '" + disk + "'"));
+
+    GuestRun g;
+    g.cfg.ram_mb = 256;
+    g.cfg.no_reboot = true;
+    g.cfg.snapshot = false; /* the write must reach the image */
+    std::string kernel = cache_dir() + "/vmlinuz", initrd = cache_dir() + "/initrd-ata.gz";
+    g.cfg.kernel = kernel.c_str();
+    g.cfg.initrd = initrd.c_str();
+    g.cfg.append = "console=ttyS0 panic=-1 cryptomgr.notests dbt86.ata=1";
+    g.disk(disk, 0);
+    g.disk(image, 2);
+    g.cfg.drives[1].cdrom = true;
+    g.cfg.drives[1].read_only = true;
+    ASSERT_TRUE(g.create()) << g.err;
+
+    bool done = run_until(g, "WORK-DONE", 60) > 0;
+    run_until(g, "\nnever printed", machine_now_ns(g.m) / 1e9 + 1);
+    std::string last = read_file(disk).substr(16 * 1024 * 1024 - 512, 16);
+    unlink(disk.c_str());
+    ASSERT_TRUE(done) << tail(g.serial);
+    EXPECT_NE(g.serial.find("ata1: PATA max MWDMA2 cmd 0x1f0 ctl 0x3f6 bmdma"), std::string::npos)
+        << tail(g.serial);
+    EXPECT_NE(g.serial.find("ata1.00: ATA-6: DBT86 HARDDISK"), std::string::npos);
+    EXPECT_NE(g.serial.find("ata2.00: ATAPI: DBT86 DVD-ROM"), std::string::npos);
+    EXPECT_NE(g.serial.find("dev1.0: ata XFER_MW_DMA_2"), std::string::npos) << tail(g.serial);
+    EXPECT_NE(g.serial.find("dev2.0: atapi XFER_MW_DMA_2"), std::string::npos) << tail(g.serial);
+    EXPECT_NE(g.serial.find(sum + "  /dev/sda"), std::string::npos) << tail(g.serial);
+    EXPECT_NE(g.serial.find(sum + "  /dev/sr0"), std::string::npos) << tail(g.serial);
+    EXPECT_NE(g.serial.find("ata-write: rc=0"), std::string::npos) << tail(g.serial);
+    EXPECT_EQ("DBT86-DMA-WRITE\n", last);
+    EXPECT_EQ(g.serial.find("DMA timeout"), std::string::npos) << tail(g.serial);
+    EXPECT_EQ(g.serial.find("failed command"), std::string::npos) << tail(g.serial);
+    EXPECT_TRUE(g.m->exit_requested) << tail(g.serial);
 }

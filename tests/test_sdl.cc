@@ -2,7 +2,10 @@
  * test_sdl.cc — the SDL window (-display sdl) driven for real under Xvfb: the window's
  * pixels (read back with xwd) must equal the machine's own vga_render of the same
  * screen, and keys typed with xdotool must reach a guest that echoes INT 16h keys to
- * COM1. Skips when dbt86 lacks SDL or Xvfb/xdotool/xwd are not installed.
+ * COM1. The hotkeys (pause, reset, power button, screenshot, clipboard paste with
+ * xclip, quit), key repeat, keys released on focus loss, and the window as the
+ * default display on a desktop only. Skips when dbt86 lacks SDL or Xvfb/xdotool/xwd
+ * are not installed (the paste test when xclip is not).
  */
 #include <gtest/gtest.h>
 #include <fcntl.h>
@@ -18,6 +21,10 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <zlib.h>
+
+#include <algorithm>
 
 #include "guest_util.h"
 
@@ -194,6 +201,9 @@ protected:
         emu = fork();
         if (emu == 0) {
             if (chdir(dir.c_str()) != 0) _exit(127);
+            int null = open("/dev/null", O_RDWR); /* -nographic's monitor stays quiet */
+            dup2(null, 0);
+            dup2(null, 1);
             std::vector<std::string> args = {dbt86_bin()};
             args.insert(args.end(), display.begin(), display.end());
             for (const char *a : {"-snapshot", "-hda"}) args.push_back(a);
@@ -393,6 +403,246 @@ TEST_F(SdlWindow, CtrlAltQQuitsWithoutTypingQ)
     capture("xdotool key ctrl+alt+q 2>&1");
     EXPECT_EQ(wait_exit(10000), 0); /* MEXIT_QUIT, not the guest's debug-exit */
     EXPECT_EQ(read_file(serial), "R");
+}
+
+TEST_F(SdlWindow, TitleListsTheHotkeys)
+{
+    start();
+    std::string win = wait_ready();
+    ASSERT_FALSE(win.empty()) << "no window or no 'R' on COM1: " << read_file(serial);
+    std::string title = window_name(win);
+    for (const char *k : {"F full screen", "G release mouse", "P pause", "R reset",
+                          "D power button", "S screenshot", "V paste", "Q quit"})
+        EXPECT_NE(title.find(k), std::string::npos) << k << " missing from: " << title;
+}
+
+TEST_F(SdlWindow, CtrlAltPPausesAndResumes)
+{
+    start();
+    std::string win = wait_ready();
+    ASSERT_FALSE(win.empty()) << "no window or no 'R' on COM1: " << read_file(serial);
+    focus(win);
+    /* the ticker makes the picture change five times a second while the guest runs */
+    capture("xdotool key t 2>&1");
+    ASSERT_TRUE(wait_serial("Rt"));
+    int w = 0, h = 0;
+    std::vector<uint32_t> a = grab(win, &w, &h);
+    sleep_ms(700);
+    std::vector<uint32_t> b = grab(win, &w, &h);
+    ASSERT_FALSE(a.empty());
+    EXPECT_NE(a, b) << "the ticker does not move: the test could not see a pause";
+    capture("xdotool key ctrl+alt+p 2>&1");
+    for (int i = 0; i < 100 && window_name(win).find("[paused]") == std::string::npos; i++)
+        sleep_ms(50);
+    EXPECT_NE(window_name(win).find("[paused]"), std::string::npos) << window_name(win);
+    sleep_ms(300);
+    a = grab(win, &w, &h);
+    capture("xdotool key g 2>&1"); /* queued by the keyboard, not read while paused */
+    sleep_ms(1000);
+    b = grab(win, &w, &h);
+    ASSERT_FALSE(a.empty());
+    EXPECT_EQ(a, b) << "the picture changed while paused";
+    EXPECT_EQ(w, 720);
+    EXPECT_EQ(read_file(serial), "Rt");
+    capture("xdotool key ctrl+alt+p 2>&1");
+    EXPECT_TRUE(wait_serial("RtgG")) << read_file(serial);
+    EXPECT_EQ(window_name(win).find("[paused]"), std::string::npos) << window_name(win);
+}
+
+TEST_F(SdlWindow, CtrlAltRResetsTheMachine)
+{
+    start();
+    std::string win = wait_ready();
+    ASSERT_FALSE(win.empty()) << "no window or no 'R' on COM1: " << read_file(serial);
+    focus(win);
+    capture("xdotool key ctrl+alt+r 2>&1");
+    /* the firmware boots the disk again: a second 'R', and no 'r' typed */
+    EXPECT_TRUE(wait_serial("RR", 20000)) << read_file(serial);
+}
+
+TEST_F(SdlWindow, CtrlAltDPressesThePowerButton)
+{
+    start();
+    std::string win = wait_ready();
+    ASSERT_FALSE(win.empty()) << "no window or no 'R' on COM1: " << read_file(serial);
+    focus(win);
+    sleep_ms(300);
+    EXPECT_EQ(read_file(serial), "R"); /* the status bit is clear until pressed */
+    capture("xdotool key ctrl+alt+d 2>&1");
+    EXPECT_TRUE(wait_serial("RP")) << read_file(serial);
+}
+
+/* Decodes the simple PNGs dbt86 writes (8-bit RGB, filter 0 rows) into pixels. */
+bool decode_png(const std::string &png, int *w, int *h, std::vector<uint32_t> *px)
+{
+    if (png.size() < 8 || png.compare(1, 3, "PNG") != 0) return false;
+    std::string idat;
+    for (size_t o = 8; o + 12 <= png.size();) {
+        uint32_t len = be32(png, o);
+        std::string type = png.substr(o + 4, 4);
+        if (type == "IHDR") {
+            *w = (int)be32(png, o + 8);
+            *h = (int)be32(png, o + 12);
+            if (png[o + 16] != 8 || png[o + 17] != 2) return false;
+        } else if (type == "IDAT") {
+            idat += png.substr(o + 8, len);
+        }
+        uLong crc = crc32(0, reinterpret_cast<const Bytef *>(png.data() + o + 4), len + 4);
+        if (crc != be32(png, o + 8 + len)) return false;
+        o += 12 + len;
+    }
+    uLongf raw_len = (uLongf)(*w * 3 + 1) * *h;
+    std::vector<uint8_t> raw(raw_len);
+    if (uncompress(raw.data(), &raw_len, reinterpret_cast<const Bytef *>(idat.data()),
+                   idat.size()) != Z_OK)
+        return false;
+    px->assign((size_t)*w * *h, 0);
+    for (int y = 0; y < *h; y++) {
+        const uint8_t *r = raw.data() + (size_t)y * (*w * 3 + 1);
+        if (r[0] != 0) return false;
+        for (int x = 0; x < *w; x++)
+            (*px)[(size_t)y * *w + x] = r[1 + 3 * x] << 16 | r[2 + 3 * x] << 8 | r[3 + 3 * x];
+    }
+    return true;
+}
+
+TEST_F(SdlWindow, CtrlAltSWritesAPngOfTheScreen)
+{
+    GuestRun g;
+    g.cfg.ram_mb = 128;
+    g.disk(disk);
+    ASSERT_TRUE(g.create()) << g.err;
+    for (int i = 0; i < 2000 && g.serial.find('R') == std::string::npos; i++)
+        g.run(0.01);
+    std::vector<uint32_t> want(720 * 400);
+    int ww = 0, wh = 0;
+    ASSERT_EQ(vga_render(&g.m->vga, want.data(), 720, 400, &ww, &wh), 0);
+
+    start();
+    std::string win = wait_ready();
+    ASSERT_FALSE(win.empty()) << "no window or no 'R' on COM1: " << read_file(serial);
+    focus(win);
+    capture("xdotool key ctrl+alt+s 2>&1");
+    std::string name;
+    for (int i = 0; i < 100 && name.empty(); i++) {
+        name = capture("cd " + dir + " && ls dbt86-*.png 2>/dev/null");
+        sleep_ms(50);
+    }
+    ASSERT_FALSE(name.empty()) << "no dbt86-*.png in the working directory";
+    name = name.substr(0, name.find('\n'));
+    /* dbt86-YYYYmmdd-HHMMSS.png */
+    EXPECT_EQ(name.size(), 25u) << name;
+    EXPECT_EQ(name.find_first_not_of("0123456789", 6), 14u) << name;
+    sleep_ms(200); /* written completely */
+    int w = 0, h = 0;
+    std::vector<uint32_t> px;
+    ASSERT_TRUE(decode_png(read_file(dir + "/" + name), &w, &h, &px)) << "not a PNG";
+    EXPECT_EQ(w, 720);
+    EXPECT_EQ(h, 400);
+    EXPECT_TRUE(px == want) << "the PNG differs from vga_render";
+    EXPECT_NE(window_name(win).find("screenshot saved to " + name), std::string::npos)
+        << window_name(win);
+    EXPECT_EQ(read_file(serial), "R"); /* 's' did not reach the guest */
+}
+
+TEST_F(SdlWindow, HeldKeysAreReleasedWhenFocusIsLost)
+{
+    if (!have("xlogo")) GTEST_SKIP() << "needs xlogo (x11-apps) as a second window";
+    start();
+    std::string win = wait_ready();
+    ASSERT_FALSE(win.empty()) << "no window or no 'R' on COM1: " << read_file(serial);
+    pid_t other = fork();
+    if (other == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 2);
+        execlp("xlogo", "xlogo", "-geometry", "100x100+800+600", (char *)nullptr);
+        _exit(127);
+    }
+    std::string ow;
+    for (int i = 0; i < 100 && ow.empty(); i++) {
+        ow = capture("xdotool search --class xlogo 2>/dev/null");
+        sleep_ms(50);
+    }
+    ow = ow.substr(0, ow.find('\n'));
+    if (ow.empty()) {
+        kill(other, SIGTERM);
+        waitpid(other, nullptr, 0);
+        FAIL() << "xlogo's window did not appear";
+    }
+    focus(win);
+    /* Shift goes down in dbt86's window, the focus moves away, Shift comes up there.
+     * (SDL itself reports held keys as released when the focus goes; sdl.c's
+     * release_all on FOCUS_LOST is the second line. Either way the guest must not
+     * keep Shift down.) */
+    capture("xdotool keydown shift 2>&1");
+    sleep_ms(200);
+    capture("xdotool windowfocus --sync " + ow + " 2>&1");
+    sleep_ms(200);
+    capture("xdotool keyup shift 2>&1");
+    focus(win);
+    sleep_ms(200);
+    capture("xdotool key a 2>&1");
+    kill(other, SIGTERM);
+    waitpid(other, nullptr, 0);
+    /* a stuck Shift would make it 'A' */
+    EXPECT_TRUE(wait_serial("Ra")) << read_file(serial);
+}
+
+TEST_F(SdlWindow, HeldKeyRepeats)
+{
+    start();
+    std::string win = wait_ready();
+    ASSERT_FALSE(win.empty()) << "no window or no 'R' on COM1: " << read_file(serial);
+    focus(win);
+    capture("xdotool keydown a 2>&1");
+    sleep_ms(1500);
+    capture("xdotool keyup a 2>&1");
+    sleep_ms(500);
+    std::string got = read_file(serial);
+    /* the X server's auto-repeat (660 ms delay, then 25/s by default): many 'a's */
+    EXPECT_GE(std::count(got.begin(), got.end(), 'a'), 5) << got;
+    EXPECT_EQ(got.find_first_not_of("a", 1), std::string::npos) << got;
+}
+
+TEST_F(SdlWindow, CtrlAltVTypesTheClipboard)
+{
+    if (!have("xclip")) GTEST_SKIP() << "needs xclip (apt-get install xclip)";
+    start();
+    std::string win = wait_ready();
+    ASSERT_FALSE(win.empty()) << "no window or no 'R' on COM1: " << read_file(serial);
+    /* xclip keeps serving the selection in the background until someone else owns it */
+    ASSERT_EQ(system("printf 'Hi, dbt86!\\n{~x} q' | xclip -selection clipboard "
+                     ">/dev/null 2>&1"), 0);
+    focus(win);
+    capture("xdotool key ctrl+alt+v 2>&1");
+    /* typed a key at a time, with Shift where needed; the guest's 'q' ends the run */
+    EXPECT_EQ(wait_exit(20000), 1) << read_file(serial);
+    EXPECT_EQ(read_file(serial), "RHi, dbt86!\r{~x} q");
+    /* xclip ends with the X server in TearDown */
+}
+
+TEST_F(SdlWindow, WindowIsTheDefaultOnADesktopOnly)
+{
+    start({}); /* no -display, DISPLAY is set */
+    std::string win = wait_ready();
+    EXPECT_FALSE(win.empty()) << "no window by default: " << read_file(serial);
+    kill(emu, SIGKILL);
+    waitpid(emu, nullptr, 0);
+    emu = -1;
+    /* -nographic: never a window */
+    unlink(serial.c_str());
+    start({"-nographic"});
+    ASSERT_TRUE(wait_serial("R", 20000));
+    sleep_ms(500);
+    EXPECT_EQ(capture("xdotool search --name '^dbt86' 2>/dev/null"), "");
+    kill(emu, SIGKILL);
+    waitpid(emu, nullptr, 0);
+    emu = -1;
+    /* no DISPLAY: headless, no error */
+    std::string out;
+    EXPECT_EQ(run_cmd("env -u DISPLAY -u WAYLAND_DISPLAY " + dbt86_bin() + " -snapshot -hda " +
+                      disk + " -timeout 2", &out), 4) << out;
+    EXPECT_EQ(out.find("display"), std::string::npos) << out;
 }
 
 } // namespace

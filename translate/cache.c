@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "cpu/disas.h"
 #include "cpu/mmu.h"
@@ -25,6 +26,22 @@ uint32_t dbt_block_mode(const Cpu *c)
     if (c->seg[SEG_SS].flags & SEGF_DB) m |= BM_STACK32;
     if (c->cr[0] & CR0_PE) m |= BM_PE;
     if (c->eflags & FL_VM) m |= BM_VM;
+    if (c->cr[0] & CR0_PG) m |= BM_PG;
+    bool real = !(c->cr[0] & CR0_PE) || (c->eflags & FL_VM);
+    for (int s = 0; s < SEG_COUNT; s++) {
+        uint32_t f = c->seg[s].flags;
+        if (real) {
+            m |= BM_SEG_R(s) | BM_SEG_W(s);
+            continue;
+        }
+        if (!(f & SEGF_P)) continue;
+        if (f & SEGF_CODE) {
+            if (f & SEGF_RW) m |= BM_SEG_R(s);
+        } else if (!(f & SEGF_DC)) {
+            m |= BM_SEG_R(s);
+            if (f & SEGF_RW) m |= BM_SEG_W(s);
+        }
+    }
     return m | (uint32_t)c->cpl << BM_CPL_SHIFT;
 }
 
@@ -71,6 +88,7 @@ void dbt_flush(Dbt *d)
         }
     }
     reset_tables(d);
+    memset(d->cpu->tlb_host, 0, sizeof(d->cpu->tlb_host));
     memset(d->page_hot, 0, PHYS_PAGES);
     d->mem_generation = d->cpu->mem->generation;
     d->stats.flushes++;
@@ -98,14 +116,34 @@ Dbt *dbt_create(Cpu *c, const DbtOptions *o, char *err, size_t errlen)
         goto nomem;
     }
     d->code = d->map;
+    d->code_rw = d->map;
     d->slots = (void **)(d->map + d->code_size);
+    /* W^X without system calls per block: the code area is a shared memory file
+     * mapped twice, read+execute where it runs and read+write elsewhere. Where that
+     * is refused, fall back to switching the protection of one mapping. */
+    int fd = memfd_create("dbt86-code", MFD_CLOEXEC);
+    if (fd >= 0 && ftruncate(fd, (off_t)d->code_size) == 0) {
+        void *rx = mmap(d->map, d->code_size, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, fd, 0);
+        void *rw = mmap(NULL, d->code_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (rx == d->map && rw != MAP_FAILED) {
+            d->code_rw = rw;
+            d->dual = true;
+        } else {
+            if (rw != MAP_FAILED) munmap(rw, d->code_size);
+            /* the fixed mapping may have replaced the start of d->map: renew it */
+            mmap(d->map, d->code_size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+        }
+    }
+    if (fd >= 0) close(fd);
     d->blocks = calloc(d->max_blocks, sizeof(Block));
     d->insn_pool = calloc(d->max_insn_pool, sizeof(Insn));
     d->page_head = calloc(PHYS_PAGES, sizeof(Block *));
     d->page_hot = calloc(PHYS_PAGES, 1);
     if (!d->blocks || !d->insn_pool || !d->page_head || !d->page_hot) goto nomem;
-    d->stub_len = dbt_gen_trampolines(d, d->code, d->code_size);
-    if (!d->stub_len || mprotect(d->code, d->code_size, PROT_READ | PROT_EXEC) != 0) goto nomem;
+    d->stub_len = dbt_gen_trampolines(d, d->code_rw, d->code, d->code_size);
+    if (!d->stub_len) goto nomem;
+    if (!d->dual && mprotect(d->code, d->code_size, PROT_READ | PROT_EXEC) != 0) goto nomem;
     d->code_used = d->stub_len;
     d->mem_generation = c->mem->generation;
     c->mem->code_write = code_write_hook;
@@ -128,6 +166,7 @@ void dbt_destroy(Dbt *d)
     }
     dbt_check_free(d);
     if (d->map) munmap(d->map, d->map_size);
+    if (d->dual) munmap(d->code_rw, d->code_size);
     free(d->blocks);
     free(d->insn_pool);
     free(d->page_head);
@@ -326,12 +365,17 @@ static Block *translate(Dbt *d, uint32_t pa, uint32_t mode)
     uint8_t *out = d->code + d->code_used;
     size_t cap = d->code_size - d->code_used;
     if (cap > 65536) cap = 65536;
-    /* W^X: the pages written become writable for the time of writing only */
-    uintptr_t lo = (uintptr_t)out & ~(uintptr_t)0xfff;
-    uintptr_t hi = ((uintptr_t)out + cap + 0xfff) & ~(uintptr_t)0xfff;
-    if (mprotect((void *)lo, hi - lo, PROT_READ | PROT_WRITE) != 0) return NULL;
-    size_t len = dbt_gen_block(d, b, insns, out, cap);
-    mprotect((void *)lo, hi - lo, PROT_READ | PROT_EXEC);
+    size_t len;
+    if (d->dual) {
+        len = dbt_gen_block(d, b, insns, d->code_rw + d->code_used, out, cap);
+    } else {
+        /* W^X: the pages written become writable for the time of writing only */
+        uintptr_t lo = (uintptr_t)out & ~(uintptr_t)0xfff;
+        uintptr_t hi = ((uintptr_t)out + cap + 0xfff) & ~(uintptr_t)0xfff;
+        if (mprotect((void *)lo, hi - lo, PROT_READ | PROT_WRITE) != 0) return NULL;
+        len = dbt_gen_block(d, b, insns, out, out, cap);
+        mprotect((void *)lo, hi - lo, PROT_READ | PROT_EXEC);
+    }
     if (len == 0) return NULL;
     b->code_len = (uint32_t)len;
     d->code_used = (d->code_used + len + 15) & ~(size_t)15;
@@ -344,12 +388,44 @@ static Block *translate(Dbt *d, uint32_t pa, uint32_t mode)
     uint32_t pg = pa >> PAGE_SHIFT;
     b->page_next = d->page_head[pg];
     d->page_head[pg] = b;
-    physmem_protect_code(c->mem, pg);
+    if (c->mem->wr[pg]) {
+        /* park the page; inline stores must not find it through the host-page cache */
+        uint8_t *host = c->mem->wr[pg];
+        physmem_protect_code(c->mem, pg);
+        for (unsigned i = 0; i < TLB_SIZE; i++)
+            if (c->tlb_host[i][1] == host) c->tlb_host[i][1] = NULL;
+    }
 
     d->stats.blocks_translated++;
     d->stats.insns_translated += n;
     if (d->opt.log & (DBT_LOG_IN_ASM | DBT_LOG_OUT_ASM)) log_block(d, b, insns, page + off);
     return b;
+}
+
+/* Called by translated code after a near indirect branch (RET, JMP/CALL through a
+ * register or memory): the entry of the block at the new EIP when it is already
+ * translated and its page is in the TLB, else NULL (translated code then returns to
+ * the dispatcher). It never translates, so no code moves under the running block.
+ * Near branches keep the mode, so the caller passes its own. */
+const uint8_t *dbt_indirect(Dbt *d, uint32_t mode)
+{
+    Cpu *c = d->cpu;
+    if (c->dbt_exit || d->opt.nochain || d->mem_generation != c->mem->generation) return NULL;
+    if (c->eip > c->seg[SEG_CS].limit) return NULL;
+    uint32_t lin = c->seg[SEG_CS].base + c->eip;
+    uint32_t pa = lin;
+    if ((c->cr[0] & CR0_PG) && !mmu_lookup_fast(c, lin, MMU_FETCH, &pa)) return NULL;
+    pa &= c->a20_mask;
+    Block *b = d->jc[jc_hash(lin)];
+    if (!b || !key_matches(b, pa, c, mode)) {
+        for (b = d->hash[hash_pc(pa)]; b; b = b->hash_next)
+            if (key_matches(b, pa, c, mode)) break;
+        if (!b) return NULL;
+        d->jc[jc_hash(lin)] = b;
+        b->jc_index = jc_hash(lin);
+    }
+    d->stats.indirect_hits++;
+    return b->entry;
 }
 
 Block *dbt_lookup(Dbt *d)

@@ -32,6 +32,8 @@ typedef struct Checker {
     uint8_t s0[offsetof(Cpu, icount) + sizeof(uint64_t)];
     uint8_t st[offsetof(Cpu, icount) + sizeof(uint64_t)];
     ByteCell map[1u << MAP_BITS];
+    uint32_t used[1u << MAP_BITS]; /* indices of the cells in use, to clear them */
+    uint32_t nused;
     CpuBus saved_bus;
     WriteLog *active; /* for the bus wrappers */
     Cpu *cpu;
@@ -213,6 +215,7 @@ static ByteCell *cell(Checker *k, uint32_t pa, bool *fresh)
         if (cl->pa_plus1 == 0) {
             cl->pa_plus1 = pa + 1;
             *fresh = true;
+            k->used[k->nused++] = (uint32_t)(cl - k->map);
             return cl;
         }
     }
@@ -309,7 +312,8 @@ uintptr_t dbt_check_block(Dbt *d, Block *b)
 
     /* 2. keep its result, undo its writes, restore the start state */
     memcpy(k->st, c, n);
-    memset(k->map, 0, sizeof(k->map));
+    for (uint32_t i = 0; i < k->nused; i++) k->map[k->used[i]].pa_plus1 = 0;
+    k->nused = 0;
     bool map_full = false;
     for (uint32_t i = 0; i < k->jt.n; i++) {
         const WriteLogEntry *e = &k->jt.e[i];
@@ -366,8 +370,8 @@ uintptr_t dbt_check_block(Dbt *d, Block *b)
                 if (fresh) cl->orig = cl->tval = e->before[j];
             }
         }
-        for (uint32_t i = 0; i < (1u << MAP_BITS) && !map_full; i++) {
-            ByteCell *cl = &k->map[i];
+        for (uint32_t u = 0; u < k->nused && !map_full; u++) {
+            ByteCell *cl = &k->map[k->used[u]];
             if (!cl->pa_plus1) continue;
             const uint8_t *p = physmem_rd_ptr(c->mem, cl->pa_plus1 - 1);
             if (p && *p != cl->tval) {

@@ -47,6 +47,7 @@ typedef struct DbtStats {
     uint64_t interp_steps;       /* instructions run by the interpreter (no block) */
     uint64_t block_execs;        /* blocks entered from the dispatcher */
     uint64_t chains;             /* direct links made between blocks */
+    uint64_t indirect_hits;      /* indirect branches that found their block in code */
     uint64_t checked_blocks;     /* lockstep: blocks compared */
     uint64_t check_skipped;      /* lockstep: blocks that touched devices, not compared */
 } DbtStats;

@@ -28,6 +28,11 @@ typedef struct Block Block;
 #define BM_PE 0x04u
 #define BM_VM 0x08u
 #define BM_CPL_SHIFT 4
+#define BM_PG 0x40u
+/* per segment register s: accesses may skip the type checks (present, readable /
+ * writable, expand-up): reads BM_SEG_R(s), writes BM_SEG_W(s) */
+#define BM_SEG_R(s) (0x100u << (2 * (s)))
+#define BM_SEG_W(s) (0x200u << (2 * (s)))
 
 struct Block {
     /* key */
@@ -66,7 +71,10 @@ struct Dbt {
     /* code cache memory */
     uint8_t *map;          /* the whole mapping */
     size_t map_size;
-    uint8_t *code;         /* code area */
+    uint8_t *code;         /* code area (where it runs) */
+    uint8_t *code_rw;      /* the same memory where it is written (== code without
+                              a dual mapping: then protections are switched) */
+    bool dual;
     size_t code_size, code_used;
     void **slots;          /* data area: 2 exit slots per block */
     uint8_t *enter_fn;     /* trampoline: enter(Cpu *c, void *code) -> exit slot or 0 */
@@ -88,20 +96,31 @@ struct Dbt {
     void *check;           /* lockstep checker state (check.c) */
 };
 
+/* access.c: the memory accessors translated code calls when its inline path cannot
+ * be used; they also fill Cpu.tlb_host for the page. */
+uint32_t dbt_rd8(Cpu *c, int seg, uint32_t off);
+uint32_t dbt_rd16(Cpu *c, int seg, uint32_t off);
+uint32_t dbt_rd32(Cpu *c, int seg, uint32_t off);
+void dbt_wr8(Cpu *c, int seg, uint32_t off, uint32_t v);
+void dbt_wr16(Cpu *c, int seg, uint32_t off, uint32_t v);
+void dbt_wr32(Cpu *c, int seg, uint32_t off, uint32_t v);
+
 /* gen.c: does this instruction end a block? */
 bool dbt_insn_ends_block(const Insn *in);
 
 /* cache.c */
 Block *dbt_lookup(Dbt *d);                      /* current CS:EIP, translating if needed */
+const uint8_t *dbt_indirect(Dbt *d, uint32_t mode);
 void dbt_invalidate_page(Dbt *d, uint32_t page);
 void dbt_chain(Dbt *d, uintptr_t slot_addr, Block *to);
 uint32_t dbt_block_mode(const Cpu *c);
 
 /* gen.c: writes the host code of `b` (key filled, insns decoded) at `out`, at most
  * `cap` bytes; returns the length or 0 when it did not fit. */
-size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, size_t cap);
+size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t *exec,
+                     size_t cap);
 /* gen.c: the fixed trampolines at the start of the code area; returns their length. */
-size_t dbt_gen_trampolines(Dbt *d, uint8_t *out, size_t cap);
+size_t dbt_gen_trampolines(Dbt *d, uint8_t *out, uint8_t *exec, size_t cap);
 static inline uintptr_t dbt_enter(Dbt *d, const uint8_t *code)
 {
     return ((uintptr_t(*)(Cpu *, const uint8_t *))(void *)d->enter_fn)(d->cpu, code);

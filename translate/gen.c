@@ -41,8 +41,8 @@ bool dbt_insn_ends_block(const Insn *in)
     case M_ROL: case M_ROR: case M_RCL: case M_RCR: case M_SHL: case M_SHR: case M_SAL:
     case M_SAR: case M_SHLD: case M_SHRD: case M_BT: case M_BTS: case M_BTR: case M_BTC:
     case M_BSF: case M_BSR: case M_BSWAP: case M_MOV: case M_MOVZX: case M_MOVSX:
-    case M_XCHG: case M_XADD: case M_CMPXCHG: case M_CMPXCHG8B: case M_LEA: case M_LDS:
-    case M_LES: case M_LFS: case M_LGS: case M_XLAT: case M_NOP: case M_PAUSE: case M_PUSH:
+    /* (segment loads end blocks: the block's mode has each segment's access rights) */
+    case M_XCHG: case M_XADD: case M_CMPXCHG: case M_CMPXCHG8B: case M_LEA: case M_XLAT: case M_NOP: case M_PAUSE: case M_PUSH:
     case M_POP: case M_PUSHA: case M_POPA: case M_PUSHF: case M_ENTER: case M_LEAVE:
     case M_CLC: case M_STC: case M_CMC: case M_CLD: case M_STD: case M_SAHF: case M_LAHF:
     case M_MOVS: case M_CMPS: case M_STOS: case M_LODS: case M_SCAS: case M_BOUND:
@@ -53,10 +53,6 @@ bool dbt_insn_ends_block(const Insn *in)
         return false;
     case M_PUSH_SR:
         return false;
-    case M_POP_SR:
-    case M_MOV_SR:
-        /* loading SS changes the stack size and inhibits interrupts for one insn */
-        return in->op[0].reg == SEG_SS || in->op[0].reg == SEG_CS;
     default:
         /* branches, system instructions, I/O, HLT, interrupts, UD, anything new */
         return true;
@@ -72,6 +68,18 @@ typedef struct SideExit {
     uint32_t eip;
 } SideExit;
 
+/* An out-of-line slow path of an inline memory access: calls the C accessor (which
+ * also fills the host-page cache) and jumps back. */
+typedef struct SlowPath {
+    size_t patch[6];   /* rel32 fields of the jumps here */
+    unsigned npatch;
+    size_t join;       /* where to continue */
+    unsigned pending;  /* icount adjustment around the call */
+    uint32_t eip;      /* the instruction (for cpu_fault's restore) */
+    uint8_t seg, size;
+    bool store;
+} SlowPath;
+
 typedef struct Gen {
     Dbt *d;
     Block *b;
@@ -80,6 +88,9 @@ typedef struct Gen {
     bool prepped;      /* the current instruction's fault state is stored */
     SideExit side[DBT_MAX_BLOCK_INSNS * 2 + 4];
     unsigned nside;
+    SlowPath slow[DBT_MAX_BLOCK_INSNS * 2 + 4];
+    unsigned nslow;
+    bool accessed;     /* the current instruction called a memory accessor */
     const Insn *in;
     uint32_t eip, next; /* current instruction and the one after it */
     uint32_t flags_needed; /* arithmetic flags of this instruction read later */
@@ -156,33 +167,117 @@ static void gen_ea(Gen *g, int dst)
     if (in->addrsize == 2) emit_movzx_rr(&g->cb, 4, 2, dst, dst);
 }
 
-static const void *read_fn(unsigned size)
+/* The segment fast-path bits of the block's mode (BM_SEG_R/W): may an access through
+ * segment `seg` skip the type checks (only limit and paging stay)? */
+static bool seg_fast(const Gen *g, int seg, bool store)
 {
-    return size == 1 ? (const void *)mem_read8 : size == 2 ? (const void *)mem_read16
-                                                           : (const void *)mem_read32;
-}
-static const void *write_fn(unsigned size)
-{
-    return size == 1 ? (const void *)mem_write8 : size == 2 ? (const void *)mem_write16
-                                                            : (const void *)mem_write32;
+    return g->b->mode & (store ? BM_SEG_W(seg) : BM_SEG_R(seg));
 }
 
-/* EAX = memory operand (EA in EDX already): mem_readN(c, seg, ea). Keeps EA in R13. */
+/* Inline access of `size` bytes at offset EDX in in->seg, RAM through the host-page
+ * cache; anything else jumps to an out-of-line call of the C accessor. A load leaves
+ * the value in EAX and the offset in R13; a store takes the offset in R13 and the
+ * value in R14. Clobbers RAX, RCX, RDX, RSI. */
+static void gen_access_inline(Gen *g, unsigned size, bool store)
+{
+    CodeBuf *cb = &g->cb;
+    int seg = g->in->seg;
+    SlowPath *sp = &g->slow[g->nslow++];
+    memset(sp, 0, sizeof(*sp));
+    sp->pending = g->pending;
+    sp->eip = g->eip;
+    sp->seg = (uint8_t)seg;
+    sp->size = (uint8_t)size;
+    sp->store = store;
+    if (store) emit_mov_rr(cb, 4, HRDX, HR13);
+    /* limit: offset + size - 1 <= limit, computed in 64 bits so a wrap fails */
+    emit_lea(cb, 8, HRAX, mem_base(HRDX, (int32_t)size - 1));
+    emit_mov_rm(cb, 4, HRCX, mem_base(HRBX, OFF(seg) + seg * (int32_t)sizeof(SegCache) +
+                                                 (int32_t)offsetof(SegCache, limit)));
+    emit_alu_rr(cb, ALU_CMP, 8, HRAX, HRCX);
+    sp->patch[sp->npatch++] = emit_jcc_label(cb, CC_A);
+    emit_alu_rm(cb, ALU_ADD, 4, HRDX, mem_base(HRBX, OFF(seg) + seg * (int32_t)sizeof(SegCache) +
+                                                        (int32_t)offsetof(SegCache, base)));
+    if (size > 1) {
+        /* within one page */
+        emit_lea(cb, 4, HRCX, mem_base(HRDX, (int32_t)size - 1));
+        emit_alu_rr(cb, ALU_XOR, 4, HRCX, HRDX);
+        emit_test_ri(cb, 4, HRCX, (int32_t)0xfffff000u);
+        sp->patch[sp->npatch++] = emit_jcc_label(cb, CC_NE);
+    }
+    if (g->b->mode & BM_PG) {
+        unsigned acc = store ? 1 : 0;
+        unsigned bit = 1u << (acc * 2 + (((g->b->mode >> BM_CPL_SHIFT) & 3) == 3));
+        emit_mov_rr(cb, 4, HRAX, HRDX);
+        emit_shift_ri(cb, SH_SHR, 4, HRAX, 12);
+        emit_movzx_rr(cb, 4, 1, HRAX, HRAX);          /* TLB index */
+        emit_mov_rr(cb, 4, HRCX, HRDX);
+        emit_alu_ri(cb, ALU_AND, 4, HRCX, (int32_t)0xfffff000u);
+        emit_alu_ri(cb, ALU_OR, 4, HRCX, TLB_VALID);
+        emit_lea(cb, 8, HRSI, mem_bisd(HRAX, HRAX, 2, 0)); /* index * 3 */
+        emit_alu_rm(cb, ALU_CMP, 4, HRCX,
+                    mem_bisd(HRBX, HRSI, 4, OFF(tlb) + (int32_t)offsetof(TlbEntry, tag)));
+        sp->patch[sp->npatch++] = emit_jcc_label(cb, CC_NE);
+        emit_test_mi(cb, 1, mem_bisd(HRBX, HRSI, 4, OFF(tlb) + (int32_t)offsetof(TlbEntry, perm)),
+                     (int32_t)bit);
+        sp->patch[sp->npatch++] = emit_jcc_label(cb, CC_E);
+        emit_shift_ri(cb, SH_SHL, 4, HRAX, 4);
+        emit_mov_rm(cb, 8, HRAX, mem_bisd(HRBX, HRAX, 1, OFF(tlb_host) + (store ? 8 : 0)));
+    } else {
+        emit_alu_rm(cb, ALU_AND, 4, HRDX, CPU_MEM(a20_mask));
+        emit_mov_rm(cb, 8, HRAX, CPU_MEM(mem));
+        emit_mov_rr(cb, 4, HRCX, HRDX);
+        emit_shift_ri(cb, SH_SHR, 4, HRCX, 12);
+        emit_mov_rm(cb, 8, HRAX, mem_bisd(HRAX, HRCX, 8, store ? (int32_t)offsetof(PhysMem, wr)
+                                                               : (int32_t)offsetof(PhysMem, rd)));
+    }
+    emit_test_rr(cb, 8, HRAX, HRAX);
+    sp->patch[sp->npatch++] = emit_jcc_label(cb, CC_E);
+    emit_alu_ri(cb, ALU_AND, 4, HRDX, 0xfff);
+    Mem host = mem_bisd(HRAX, HRDX, 1, 0);
+    if (store) emit_mov_mr(cb, size, host, HR14);
+    else if (size == 4) emit_mov_rm(cb, 4, HRAX, host);
+    else emit_movzx_rm(cb, 4, size, HRAX, host);
+    sp->join = cb->len;
+}
+
+static const void *slow_fn(unsigned size, bool store)
+{
+    if (store)
+        return size == 1 ? (const void *)dbt_wr8 : size == 2 ? (const void *)dbt_wr16
+                                                             : (const void *)dbt_wr32;
+    return size == 1 ? (const void *)dbt_rd8 : size == 2 ? (const void *)dbt_rd16
+                                                         : (const void *)dbt_rd32;
+}
+
+/* EAX = memory operand (EA in EDX already). Keeps the offset in R13. */
 static void gen_load(Gen *g, unsigned size)
 {
-    prep_fault(g);
+    g->accessed = true;
     emit_mov_rr(&g->cb, 4, HR13, HRDX);
-    emit_mov_ri(&g->cb, 4, HRSI, g->in->seg);
-    call_fn(g, read_fn(size));
+    if (g->d->opt.check || !seg_fast(g, g->in->seg, false)) {
+        prep_fault(g);
+        emit_mov_ri(&g->cb, 4, HRSI, g->in->seg);
+        call_fn(g, slow_fn(size, false));
+        return;
+    }
+    gen_access_inline(g, size, false);
 }
 
-/* mem_writeN(c, seg, R13 or EDX, ECX). */
+/* Store ECX at offset R13 (ea_in_r13) or EDX. */
 static void gen_store(Gen *g, unsigned size, bool ea_in_r13)
 {
-    prep_fault(g);
-    if (ea_in_r13) emit_mov_rr(&g->cb, 4, HRDX, HR13);
-    emit_mov_ri(&g->cb, 4, HRSI, g->in->seg);
-    call_fn(g, write_fn(size));
+    g->accessed = true;
+    if (!ea_in_r13) emit_mov_rr(&g->cb, 4, HR13, HRDX);
+    if (g->d->opt.check || !seg_fast(g, g->in->seg, true)) {
+        prep_fault(g);
+        emit_mov_rr(&g->cb, 4, HRDX, HR13);
+        emit_mov_ri(&g->cb, 4, HRSI, g->in->seg);
+        call_fn(g, slow_fn(size, true));
+        return;
+    }
+    emit_mov_rr(&g->cb, 4, HR14, HRCX);
+    gen_access_inline(g, size, true);
 }
 
 /* Merge the host flags in `reg` (from pushfq) into the guest EFLAGS, `mask` bits. */
@@ -511,14 +606,15 @@ static void gen_helper(Gen *g)
     g->d->stats.helper_insns++;
 }
 
-size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, size_t cap)
+size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t *exec,
+                     size_t cap)
 {
     Gen gen;
     Gen *g = &gen;
     memset(g, 0, sizeof(*g));
     g->d = d;
     g->b = b;
-    g->cb = (CodeBuf){ .buf = out, .cap = cap, .exec_at = (uintptr_t)out };
+    g->cb = (CodeBuf){ .buf = out, .cap = cap, .exec_at = (uintptr_t)exec };
     g->code32 = b->mode & BM_CODE32;
     CodeBuf *cb = &g->cb;
 
@@ -552,7 +648,7 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, size_t c
     }
 
     /* chained entry: enough budget left, nothing asking us to stop */
-    b->entry = out;
+    b->entry = exec;
     emit_mov_rm(cb, 8, HRAX, CPU_MEM(run_end));
     emit_alu_rm(cb, ALU_SUB, 8, HRAX, CPU_MEM(icount));
     emit_alu_ri(cb, ALU_CMP, 8, HRAX, b->ninsn);
@@ -571,6 +667,7 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, size_t c
         g->eip = eip;
         g->next = next_eip(g->code32, eip, in->len);
         g->prepped = false;
+        g->accessed = false;
         g->flags_needed = needed[i];
         if (native[i]) {
             switch (in->mnem) {
@@ -602,7 +699,7 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, size_t c
             if (ended) break;
             g->pending++;
             /* a memory access may have hit MMIO or a code page: leave if asked */
-            if (g->prepped) exit_check(g, true, g->next);
+            if (g->accessed) exit_check(g, true, g->next);
         } else {
             gen_helper(g);
             g->pending = 1;
@@ -624,6 +721,16 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, size_t c
             if (dbt_insn_ends_block(in)) {
                 /* indirect or system: EIP is wherever the handler left it */
                 flush_icount(g);
+                if (in->mnem == M_RET || in->mnem == M_JMP || in->mnem == M_CALL) {
+                    /* near indirect: find the next block without the dispatcher */
+                    emit_mov_ri64(cb, HRDI, (uint64_t)(uintptr_t)d);
+                    emit_mov_ri(cb, 4, HRSI, (int32_t)b->mode);
+                    emit_call_abs(cb, (const void *)dbt_indirect, HRAX);
+                    emit_test_rr(cb, 8, HRAX, HRAX);
+                    size_t to_exit = emit_jcc8_label(cb, CC_E);
+                    emit_jmp_r(cb, HRAX);
+                    emit_patch_rel8(cb, to_exit, cb->len);
+                }
                 emit_alu_rr(cb, ALU_XOR, 4, HRAX, HRAX);
                 emit_jmp_abs(cb, d->exit_fn, HRCX);
                 ended = true;
@@ -650,12 +757,31 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, size_t c
         bool used = false;
         for (int j = 0; j < ndx; j++) used |= dx[j].slot == k;
         if (!used) continue;
-        b->stub[k] = out + cb->len;
+        b->stub[k] = exec + cb->len;
         emit_mov_mi(cb, 4, CPU_MEM(eip), (int32_t)b->out_eip[k]);
         void **slot = &d->slots[(size_t)(b - d->blocks) * 2 + k];
         uintptr_t at = (uintptr_t)cb->exec_at + cb->len + 7; /* lea rax,[rip+disp32] */
         emit_lea(cb, 8, HRAX, mem_rip((int32_t)((intptr_t)slot - (intptr_t)at)));
         emit_jmp_abs(cb, d->exit_fn, HRCX);
+    }
+    /* slow paths of inline memory accesses */
+    for (unsigned s = 0; s < g->nslow; s++) {
+        SlowPath *sp = &g->slow[s];
+        for (unsigned k = 0; k < sp->npatch; k++) emit_patch_rel32(cb, sp->patch[k], cb->len);
+        if (sp->pending) emit_alu_mi(cb, ALU_ADD, 8, CPU_MEM(icount), (int32_t)sp->pending);
+        emit_mov_mi(cb, 4, CPU_MEM(insn_eip), (int32_t)sp->eip);
+        emit_mov_rm(cb, 4, HRAX, mem_base(HRBX, OFF(regs) + R_ESP * 4));
+        emit_mov_mr(cb, 4, CPU_MEM(insn_esp), HRAX);
+        emit_mov_rr(cb, 4, HRDX, HR13);
+        if (sp->store) emit_mov_rr(cb, 4, HRCX, HR14);
+        emit_mov_ri(cb, 4, HRSI, sp->seg);
+        emit_mov_rr(cb, 8, HRDI, HRBX);
+        emit_call_abs(cb, slow_fn(sp->size, sp->store), HRAX);
+        if (sp->pending) {
+            /* keep icount as the inline path has it; EAX (a loaded value) survives */
+            emit_alu_mi(cb, ALU_SUB, 8, CPU_MEM(icount), (int32_t)sp->pending);
+        }
+        emit_jmp_to(cb, sp->join);
     }
     /* side exits */
     for (unsigned s = 0; s < g->nside; s++) {
@@ -674,17 +800,17 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, size_t c
     emit_jmp_abs(cb, d->exit_fn, HRCX);
 
     if (cb->overflow) return 0;
-    b->body = out + body_pos;
+    b->body = exec + body_pos;
     for (int k = 0; k < 2; k++)
         d->slots[(size_t)(b - d->blocks) * 2 + k] = b->stub[k];
     return cb->len;
 }
 
-size_t dbt_gen_trampolines(Dbt *d, uint8_t *out, size_t cap)
+size_t dbt_gen_trampolines(Dbt *d, uint8_t *out, uint8_t *exec, size_t cap)
 {
-    CodeBuf cb = { .buf = out, .cap = cap, .exec_at = (uintptr_t)out };
+    CodeBuf cb = { .buf = out, .cap = cap, .exec_at = (uintptr_t)exec };
     /* enter(Cpu *c = RDI, code = RSI) */
-    d->enter_fn = out;
+    d->enter_fn = exec;
     emit_push_r(&cb, HRBX);
     emit_push_r(&cb, HRBP);
     emit_push_r(&cb, HR12);
@@ -695,7 +821,7 @@ size_t dbt_gen_trampolines(Dbt *d, uint8_t *out, size_t cap)
     emit_mov_rr(&cb, 8, HRBX, HRDI);
     emit_jmp_r(&cb, HRSI);
     emit_align(&cb, 16);
-    d->exit_fn = out + cb.len;
+    d->exit_fn = exec + cb.len;
     emit_alu_ri(&cb, ALU_ADD, 8, HRSP, 8);
     emit_pop_r(&cb, HR15);
     emit_pop_r(&cb, HR14);

@@ -17,9 +17,10 @@
 /* Conditions under which the next instruction must go through the interpreter. */
 static inline bool must_interpret(const Cpu *c)
 {
+    /* cpu_debug_active: TF, RF (cleared by the next instruction), armed breakpoints or
+     * a pending debug trap, all of which the interpreter's step handles */
     return c->inhibit_irq | c->nmi_pending | (c->intr_line && (c->eflags & FL_IF)) |
-           c->halted | ((c->eflags & FL_TF) != 0) | ((c->dr[7] & 0xff) != 0) |
-           ((c->log_flags & LOG_CPU) != 0);
+           c->halted | cpu_debug_active(c) | ((c->log_flags & LOG_CPU) != 0);
 }
 
 CpuExit dbt_run(Dbt *d, uint64_t budget)

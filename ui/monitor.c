@@ -279,8 +279,8 @@ int monitor_screendump(Monitor *mon, const char *path, const char *fmt, bool tex
 static bool read_byte(Monitor *mon, uint64_t addr, bool phys, uint8_t *out)
 {
     Cpu *c = &mon->m->cpu;
-    if (addr > 0xffffffffull) return false;
-    uint32_t pa = (uint32_t)addr;
+    if (phys && addr > 0xffffffffull) return false; /* no memory above 4 GiB */
+    uint32_t pa = (uint32_t)addr; /* linear addresses wrap at 4 GiB */
     if (!phys && !mmu_debug_translate(c, (uint32_t)addr, &pa)) return false;
     pa &= c->a20_mask;
     const uint8_t *p = physmem_rd_ptr(c->mem, pa);
@@ -469,6 +469,7 @@ static void memory_dump(Monitor *mon, const char *args, MonBuf *out, bool phys)
         monbuf_printf(out, "%s: extraneous characters at the end of line\n", cmd);
         return;
     }
+    if (!phys) addr = (uint32_t)addr; /* a target_ulong, as in QEMU for i386 */
     if (fmt == 'i') {
         /* the unit picks the code size as in QEMU: h 16-bit, w 32-bit, else CS's */
         bool code32 = size == 2 ? false : size == 4 ? true : cpu_code32(&mon->m->cpu);
@@ -485,6 +486,7 @@ static void memory_dump(Monitor *mon, const char *args, MonBuf *out, bool phys)
             monbuf_printf(out, "0x%08llx:  %s\n", (unsigned long long)addr,
                           len > 0 ? text : "(bad)");
             addr += len > 0 ? len : 1;
+            if (!phys) addr = (uint32_t)addr;
         }
         return;
     }
@@ -528,6 +530,7 @@ static void memory_dump(Monitor *mon, const char *args, MonBuf *out, bool phys)
         }
         monbuf_printf(out, "\n");
         addr += l;
+        if (!phys) addr = (uint32_t)addr;
         len -= l;
     }
 }

@@ -591,7 +591,9 @@ int options_parse(Options *o, int argc, char **argv, char *err, size_t errlen)
         const char *clash = o->nographic ? "-nographic"
                             : o->serial[0].kind == CHAR_STDIO || o->serial[1].kind == CHAR_STDIO
                                 ? "-serial stdio"
-                            : o->debugcon.kind == CHAR_STDIO ? "-debugcon stdio" : NULL;
+                            : o->debugcon.kind == CHAR_STDIO ? "-debugcon stdio"
+                            : o->monitor && !strcmp(o->monitor, "stdio") ? "-monitor stdio"
+                                                                          : NULL;
         if (clash) {
             snprintf(err, errlen, "-display text: cannot be used with %s (both need the "
                      "terminal)", clash);
