@@ -8,6 +8,10 @@
 
 #include "guest_util.h"
 
+extern "C" {
+#include "translate/dbt.h"
+}
+
 TEST(Boot, DemoDiskReportMatchesQemu)
 {
     GuestRun g;
@@ -96,4 +100,57 @@ TEST(Boot, QemuAgreesLive)
             "-drive file=" + rom_path("exceptions.img") + ",format=raw,if=ide 2>/dev/null",
             &out);
     EXPECT_EQ(out, read_file(data_path("exceptions.expected")));
+}
+
+/* The lockstep checker over whole boots (the translator's acceptance test): SeaBIOS,
+ * the VGA BIOS and each of the project's boot disks, with every translated block
+ * re-run by the interpreter and compared. The output must also be the interpreter's. */
+static void lockstep_boot(const char *image, const char *expected, bool no_reboot,
+                          bool floppy = false)
+{
+    GuestRun g;
+    g.cfg.dbt_check = true;
+    g.cfg.no_reboot = no_reboot;
+    std::string path = rom_path(image);
+    if (floppy) {
+        g.cfg.fda = path.c_str();
+        g.cfg.debug_exit = true;
+        g.cfg.debug_exit_iobase = 0xf4;
+        g.cfg.debug_exit_iosize = 4;
+        snprintf(g.cfg.boot_order, sizeof g.cfg.boot_order, "a");
+    } else {
+        g.disk(path);
+    }
+    ASSERT_TRUE(g.create()) << g.err;
+    ASSERT_TRUE(g.run(60)) << g.serial;
+    EXPECT_NE(g.m->exit.kind, MEXIT_CHECK) << "lockstep difference, see the log";
+    ASSERT_NE(g.m->dbt, nullptr);
+    const DbtStats *s = dbt_stats(g.m->dbt);
+    EXPECT_GT(s->checked_blocks, 1000u);
+    if (expected) {
+        EXPECT_EQ(g.serial, read_file(data_path(expected)));
+    }
+}
+
+TEST(Boot, LockstepDemoDisk) { lockstep_boot("demo.img", nullptr, false); }
+TEST(Boot, LockstepExceptionsDisk) { lockstep_boot("exceptions.img", "exceptions.expected", true); }
+TEST(Boot, LockstepFloppy) { lockstep_boot("floppy-hello.img", nullptr, false, true); }
+
+/* The interpreter, for comparison, gives the same demo output. */
+TEST(Boot, InterpreterAndTranslatorAgree)
+{
+    std::string out[2];
+    uint64_t icount[2];
+    for (int a = 0; a < 2; a++) {
+        GuestRun g;
+        g.cfg.accel = a ? ACCEL_INTERP : ACCEL_DBT;
+        g.cfg.rtc_start = 1700000000;
+        g.disk(rom_path("demo.img"));
+        ASSERT_TRUE(g.create()) << g.err;
+        ASSERT_TRUE(g.run(60)) << g.serial;
+        out[a] = g.serial;
+        icount[a] = g.m->cpu.icount;
+    }
+    EXPECT_EQ(out[0], out[1]);
+    EXPECT_EQ(icount[0], icount[1]);
 }

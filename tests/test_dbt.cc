@@ -364,11 +364,16 @@ void random_insn(std::mt19937 &rng, std::vector<uint8_t> &c)
         c.push_back(0x85);
         c.push_back(modrm_rr(anyreg(), anyreg()));
         break;
-    case 11: { // shifts/rotates by imm8 or 1 (handlers)
-        c.push_back(r(2) ? 0xc1 : 0xd1);
-        bool imm = c.back() == 0xc1;
-        c.push_back(modrm_rr((uint8_t)(r(8) == 6 ? 4 : r(8)), wreg()));
-        if (imm) c.push_back((uint8_t)r(40));
+    case 11: { // shifts/rotates by imm8, 1 or CL, 8/16/32 bits, registers or memory
+        unsigned form = r(3), width = r(3);
+        if (width == 1) c.push_back(0x66);
+        static const uint8_t ops[3][2] = {{0xc1, 0xc0}, {0xd1, 0xd0}, {0xd3, 0xd2}};
+        c.push_back(ops[form][width == 2]);
+        uint8_t sub = (uint8_t)r(8);
+        if (sub == 6) sub = 4;
+        if (r(4) == 0) mem_ebx(sub);
+        else c.push_back(modrm_rr(sub, width == 2 ? (uint8_t)r(3) : wreg()));
+        if (form == 0) c.push_back((uint8_t)r(40));
         break;
     }
     case 12: // flags: clc stc cmc, setcc, cmovcc

@@ -15,6 +15,10 @@
 
 #include "guest_util.h"
 
+extern "C" {
+#include "translate/dbt.h"
+}
+
 namespace {
 
 /* Sanitizer builds run the interpreter several times slower: the milestones deep in
@@ -274,4 +278,27 @@ TEST(RealGuests, LinuxAtaPiixUsesDma)
     EXPECT_EQ(g.serial.find("DMA timeout"), std::string::npos) << tail(g.serial);
     EXPECT_EQ(g.serial.find("failed command"), std::string::npos) << tail(g.serial);
     EXPECT_TRUE(g.m->exit_requested) << tail(g.serial);
+}
+
+/* The translator's acceptance run: the same direct boot under the lockstep checker
+ * (-accel dbt,check=on), which re-runs every translated block in the interpreter and
+ * stops the machine (MEXIT_CHECK) at the first difference, up to BOOT-OK in user
+ * space. ~2.7e9 instructions, each block twice. */
+TEST(RealGuests, LinuxBootUnderTheLockstepChecker)
+{
+    PREPARE_OR_SKIP("make-linux-guest");
+    if (kSanitized) GTEST_SKIP() << "too slow under ASan";
+    GuestRun g;
+    g.cfg.ram_mb = 256;
+    g.cfg.no_reboot = true;
+    g.cfg.dbt_check = true;
+    std::string kernel = cache_dir() + "/vmlinuz", initrd = cache_dir() + "/initrd.gz";
+    g.cfg.kernel = kernel.c_str();
+    g.cfg.initrd = initrd.c_str();
+    g.cfg.append = "console=ttyS0 panic=-1 cryptomgr.notests";
+    ASSERT_TRUE(g.create()) << g.err;
+    double t = run_until(g, "BOOT-OK", 40);
+    EXPECT_NE(g.m->exit.kind, MEXIT_CHECK) << "lockstep difference\n" << tail(g.serial);
+    EXPECT_GT(t, 0) << tail(g.serial);
+    EXPECT_GT(dbt_stats(g.m->dbt)->checked_blocks, 1000000u);
 }

@@ -326,9 +326,20 @@ static uint32_t flags_written(const Insn *in)
         return FL_ARITH;
     case M_INC: case M_DEC:
         return FL_ARITH & ~FL_CF;
+    case M_SHL: case M_SAL: case M_SHR: case M_SAR:
+        /* a count of 0 changes nothing: only a constant non-zero count surely writes */
+        if (in->op[1].kind == OPK_ONE) return FL_ARITH;
+        if (in->op[1].kind == OPK_IMM && (in->imm & 31)) return FL_ARITH;
+        return 0;
     default:
         return 0;
     }
+}
+
+static bool shift_by_cl(const Insn *in)
+{
+    return (in->mnem == M_SHL || in->mnem == M_SAL || in->mnem == M_SHR || in->mnem == M_SAR) &&
+           in->op[1].kind == OPK_REG;
 }
 
 static AluOp alu_of(unsigned mnem)
@@ -372,6 +383,13 @@ static bool native_ok(const Gen *g, const Insn *in)
                (o0->kind == OPK_REG || o0->kind == OPK_MEM);
     case M_LEA:
         return o0->kind == OPK_REG && o1->kind == OPK_MEM && (o0->size == 2 || o0->size == 4);
+    case M_SHL: case M_SAL: case M_SHR: case M_SAR:
+        /* counts where the host's result and CF are the interpreter's: any count at 32
+         * bits; below the operand width at 8/16 bits (the CL form only at 32 bits) */
+        if (!simple_size(o0->size) || (o0->kind != OPK_REG && o0->kind != OPK_MEM)) return false;
+        if (o1->kind == OPK_ONE) return true;
+        if (o1->kind == OPK_IMM) return o0->size == 4 || (in->imm & 31) < o0->size * 8u;
+        return o1->kind == OPK_REG && o1->reg == R_ECX && o1->size == 1 && o0->size == 4;
     case M_MOVZX: case M_MOVSX:
         return o0->kind == OPK_REG && (o0->size == 2 || o0->size == 4) &&
                (o1->size == 1 || o1->size == 2) && (o1->kind == OPK_REG || o1->kind == OPK_MEM);
@@ -518,6 +536,75 @@ static void gen_movx(Gen *g)
     emit_mov_mr(&g->cb, d->size, greg(d->reg, d->size), HRAX);
 }
 
+/* SHL/SAL/SHR/SAR: the host shift gives the result, CF, SF, ZF and PF; AF is 0 and OF
+ * follows the interpreter's formulas for every count (alu.c): SHL CF^MSB, SHR the two
+ * top bits of the result, SAR 0. The flags are built in R12D (merged after a store). */
+static void gen_shift(Gen *g)
+{
+    const Insn *in = g->in;
+    const Operand *d = &in->op[0], *s = &in->op[1];
+    CodeBuf *cb = &g->cb;
+    unsigned sz = d->size;
+    ShiftOp op = in->mnem == M_SHR ? SH_SHR : in->mnem == M_SAR ? SH_SAR : SH_SHL;
+    bool by_cl = s->kind == OPK_REG;
+    unsigned cnt = s->kind == OPK_ONE ? 1 : (in->imm & 31);
+    if (!by_cl && cnt == 0) {
+        /* nothing changes, but a memory operand is still read (and may fault) */
+        if (d->kind == OPK_MEM) {
+            gen_ea(g, HRDX);
+            gen_load(g, sz);
+        }
+        return;
+    }
+    if (d->kind == OPK_MEM) {
+        gen_ea(g, HRDX);
+        gen_load(g, sz);
+    } else {
+        emit_mov_rm(cb, sz == 1 ? 1 : 4, HRAX, greg(d->reg, sz));
+    }
+    size_t to_skip = 0;
+    if (by_cl) {
+        emit_mov_rm(cb, 4, HRCX, greg(R_ECX, 4));
+        emit_alu_ri(cb, ALU_AND, 4, HRCX, 31);
+        to_skip = emit_jcc_label(cb, CC_E);
+        emit_shift_rcl(cb, op, sz, HRAX);
+    } else {
+        emit_shift_ri8(cb, op, sz, HRAX, (uint8_t)cnt);
+    }
+    bool flags = (g->flags_needed & FL_ARITH) != 0;
+    if (flags) {
+        unsigned bits = sz * 8;
+        emit_pushf(cb);
+        emit_pop_r(cb, HR12);
+        emit_alu_ri(cb, ALU_AND, 4, HR12, FL_CF | FL_PF | FL_ZF | FL_SF);
+        if (op != SH_SAR) {
+            emit_mov_rr(cb, 4, HRDX, HRAX);
+            if (op == SH_SHL) {
+                /* OF = CF ^ MSB(result) */
+                emit_shift_ri(cb, SH_SHR, 4, HRDX, (uint8_t)(bits - 1));
+                emit_alu_rr(cb, ALU_XOR, 4, HRDX, HR12);
+            } else {
+                /* OF = MSB(result) ^ bit width-2 of the result */
+                emit_mov_rr(cb, 4, HRSI, HRAX);
+                emit_shift_ri(cb, SH_SHR, 4, HRDX, (uint8_t)(bits - 1));
+                emit_shift_ri(cb, SH_SHR, 4, HRSI, (uint8_t)(bits - 2));
+                emit_alu_rr(cb, ALU_XOR, 4, HRDX, HRSI);
+            }
+            emit_alu_ri(cb, ALU_AND, 4, HRDX, 1);
+            emit_shift_ri(cb, SH_SHL, 4, HRDX, 11);
+            emit_alu_rr(cb, ALU_OR, 4, HR12, HRDX);
+        }
+    }
+    if (d->kind == OPK_MEM) {
+        emit_mov_rr(cb, 4, HRCX, HRAX);
+        gen_store(g, sz, true);
+    } else {
+        emit_mov_mr(cb, sz, greg(d->reg, sz), HRAX);
+    }
+    if (flags) merge_flags_from(g, HR12, FL_ARITH);
+    if (by_cl) emit_patch_rel32(cb, to_skip, cb->len);
+}
+
 /* ---- block exits ---- */
 
 /* A direct exit through slot k to guest EIP `eip`: jmp [slot]; the slot starts out
@@ -641,7 +728,8 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
             uint32_t r = native[i] ? 0 : FL_ARITH;
             if (native[i] && (in->mnem == M_ADC || in->mnem == M_SBB)) r = FL_CF;
             if (native[i] && in->mnem == M_Jcc) r = FL_ARITH;
-            needed[i] = live & w;
+            if (native[i] && shift_by_cl(in)) r = FL_ARITH;
+            needed[i] = native[i] && shift_by_cl(in) ? FL_ARITH : live & w;
             live = (live & ~w) | r;
             if (may_exit) live = FL_ARITH;
         }
@@ -678,6 +766,7 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
             case M_INC: case M_DEC: case M_NOT: case M_NEG: gen_unary(g); break;
             case M_LEA: gen_lea(g); break;
             case M_MOVZX: case M_MOVSX: gen_movx(g); break;
+            case M_SHL: case M_SAL: case M_SHR: case M_SAR: gen_shift(g); break;
             case M_JMP:
                 g->pending++;
                 flush_icount(g);
