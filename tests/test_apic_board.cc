@@ -186,6 +186,33 @@ TEST(ApicBoard, BoardNmiFollowsLint1)
     EXPECT_TRUE(c->nmi_pending);
 }
 
+/* The guest arms a 100 us APIC timer and halts in the middle of a 50 ms run slice: the
+ * run loop must notice the new, earlier deadline (and not skip to the slice's end). */
+TEST(ApicBoard, TimerArmedDuringARunFiresOnTime)
+{
+    GuestRun g;
+    ASSERT_TRUE(g.create()) << g.err;
+    Machine *m = g.m;
+    std::string img = read_file(rom_path("apic-deadline.img"));
+    ASSERT_FALSE(img.empty());
+    memcpy(m->ram + 0x7000, img.data(), img.size());
+    m->cpu.seg[SEG_CS].sel = 0;
+    m->cpu.seg[SEG_CS].base = 0;
+    m->cpu.eip = 0x7000;
+    EXPECT_TRUE(machine_run_for(m, 50000000));
+    EXPECT_EQ(m->exit.kind, MEXIT_HALTED);
+    uint64_t t[4];
+    memcpy(t, m->ram + 0x6000, sizeof t);
+    ASSERT_GT(t[0], 0u);
+    for (int i = 0; i < 4; i += 2) {
+        const char *how = i ? "halted" : "spinning";
+        EXPECT_GE(t[i + 1], t[i] + 100000) << how;
+        EXPECT_LT(t[i + 1], t[i] + 101000)
+            << how << ": the timer fired " << (t[i + 1] - t[i]) << " ns after its arming";
+    }
+    EXPECT_LT(machine_now_ns(m), t[3] + 1000);
+}
+
 TEST(ApicBoard, GuestMatchesQemuRecording)
 {
     BoardRun r;

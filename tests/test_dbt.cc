@@ -294,7 +294,7 @@ void random_insn(std::mt19937 &rng, std::vector<uint8_t> &c)
         c.push_back((uint8_t)(0x43 | reg << 3));
         c.push_back((uint8_t)(r(0x7c)));
     };
-    unsigned kind = r(16);
+    unsigned kind = r(18);
     switch (kind) {
     case 0: case 1: { // ALU r/m32, r32 or r32, r/m32, register forms
         uint8_t op = (uint8_t)(r(8) << 3 | (r(2) ? 0x01 : 0x03));
@@ -394,6 +394,20 @@ void random_insn(std::mt19937 &rng, std::vector<uint8_t> &c)
         case 0: c.push_back(0x0f); c.push_back(0xaf); c.push_back(modrm_rr(wreg(), anyreg())); break;
         case 1: c.push_back(0x87); c.push_back(modrm_rr(wreg(), wreg())); break;
         default: c.push_back(0x0f); c.push_back(0xc1); c.push_back(modrm_rr(wreg(), wreg())); break;
+        }
+        break;
+    case 16: // push any register or an immediate, pop into a writable one
+        if (r(2)) c.push_back((uint8_t)(0x50 | anyreg()));
+        else { c.push_back(0x6a); c.push_back((uint8_t)rng()); }
+        if (r(3) == 0) c.push_back(0x66), c.push_back((uint8_t)(0x58 | wreg())), c.push_back(0x66), c.push_back((uint8_t)(0x50 | wreg()));
+        c.push_back((uint8_t)(0x58 | wreg()));
+        break;
+    case 17: // call/ret: get-EIP (call next; pop) or call a ret jumped over
+        if (r(2)) {
+            c.insert(c.end(), {0xe8, 0, 0, 0, 0});
+            c.push_back((uint8_t)(0x58 | wreg()));
+        } else {
+            c.insert(c.end(), {0xe8, 2, 0, 0, 0, 0xeb, 1, 0xc3});
         }
         break;
     default: // adc/sbb chains

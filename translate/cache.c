@@ -140,7 +140,9 @@ Dbt *dbt_create(Cpu *c, const DbtOptions *o, char *err, size_t errlen)
     d->insn_pool = calloc(d->max_insn_pool, sizeof(Insn));
     d->page_head = calloc(PHYS_PAGES, sizeof(Block *));
     d->page_hot = calloc(PHYS_PAGES, 1);
-    if (!d->blocks || !d->insn_pool || !d->page_head || !d->page_hot) goto nomem;
+    d->page_stamp = calloc(PHYS_PAGES, sizeof(uint32_t));
+    if (!d->blocks || !d->insn_pool || !d->page_head || !d->page_hot || !d->page_stamp)
+        goto nomem;
     d->stub_len = dbt_gen_trampolines(d, d->code_rw, d->code, d->code_size);
     if (!d->stub_len) goto nomem;
     if (!d->dual && mprotect(d->code, d->code_size, PROT_READ | PROT_EXEC) != 0) goto nomem;
@@ -171,6 +173,7 @@ void dbt_destroy(Dbt *d)
     free(d->insn_pool);
     free(d->page_head);
     free(d->page_hot);
+    free(d->page_stamp);
     free(d);
 }
 
@@ -183,11 +186,12 @@ void dbt_print_stats(const Dbt *d, FILE *f)
     fprintf(f,
             "dbt86: translator: %llu blocks (%llu instructions, %llu via handlers) translated, "
             "%llu block runs, %llu chains, %llu invalidated, %llu flushes, "
-            "%llu interpreted steps",
+            "%llu interpreted steps (%llu without a block, %llu at a budget's end)",
             (unsigned long long)s->blocks_translated, (unsigned long long)s->insns_translated,
             (unsigned long long)s->helper_insns, (unsigned long long)s->block_execs,
             (unsigned long long)s->chains, (unsigned long long)s->invalidations,
-            (unsigned long long)s->flushes, (unsigned long long)s->interp_steps);
+            (unsigned long long)s->flushes, (unsigned long long)s->interp_steps,
+            (unsigned long long)s->interp_noblock, (unsigned long long)s->interp_budget);
     if (d->opt.check)
         fprintf(f, ", lockstep: %llu blocks compared, %llu skipped (device access)",
                 (unsigned long long)s->checked_blocks, (unsigned long long)s->check_skipped);
@@ -264,7 +268,15 @@ void dbt_invalidate_page(Dbt *d, uint32_t page)
 {
     Block *b = d->page_head[page];
     d->page_head[page] = NULL;
-    if (d->page_hot[page] < 255) d->page_hot[page]++;
+    /* a page whose translations die soon after they were made (self-modifying code,
+     * code and data on one page) is left to the interpreter; a page merely reused
+     * later (freed memory, a new program) starts counting again */
+    uint32_t now = (uint32_t)(d->cpu->icount >> 10);
+    if (now - d->page_stamp[page] < DBT_HOT_WINDOW >> 10) {
+        if (d->page_hot[page] < 255) d->page_hot[page]++;
+    } else {
+        d->page_hot[page] = 0;
+    }
     for (; b; b = b->page_next) {
         if (!b->valid) continue;
         unchain_incoming(d, b);
@@ -386,6 +398,7 @@ static Block *translate(Dbt *d, uint32_t pa, uint32_t mode)
     b->hash_next = d->hash[h];
     d->hash[h] = b;
     uint32_t pg = pa >> PAGE_SHIFT;
+    d->page_stamp[pg] = (uint32_t)(c->icount >> 10);
     b->page_next = d->page_head[pg];
     d->page_head[pg] = b;
     if (c->mem->wr[pg]) {

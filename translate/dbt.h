@@ -45,6 +45,8 @@ typedef struct DbtStats {
     uint64_t invalidations;      /* blocks dropped because their page was written */
     uint64_t helper_insns;       /* translated instructions that call an interpreter handler */
     uint64_t interp_steps;       /* instructions run by the interpreter (no block) */
+    uint64_t interp_noblock;     /*   of which: no block possible there */
+    uint64_t interp_budget;      /*   of which: the block was longer than the budget left */
     uint64_t block_execs;        /* blocks entered from the dispatcher */
     uint64_t chains;             /* direct links made between blocks */
     uint64_t indirect_hits;      /* indirect branches that found their block in code */

@@ -18,7 +18,8 @@
 #define DBT_MAX_BLOCK_INSNS 64
 #define DBT_HASH_SIZE (1u << 16)
 #define DBT_JC_SIZE (1u << 12)
-#define DBT_HOT_PAGE_LIMIT 16 /* invalidations of a page before it is only interpreted */
+#define DBT_HOT_PAGE_LIMIT 16 /* quick invalidations of a page before it is interpreted */
+#define DBT_HOT_WINDOW 1000000u /* "quick": within this many instructions of a translation */
 
 typedef struct Block Block;
 
@@ -88,7 +89,8 @@ struct Dbt {
     Block *hash[DBT_HASH_SIZE];
     Block *jc[DBT_JC_SIZE];
     Block **page_head;     /* per physical page: blocks on it (PHYS_PAGES entries) */
-    uint8_t *page_hot;     /* per physical page: invalidation count */
+    uint8_t *page_hot;     /* per physical page: quick invalidations in a row */
+    uint32_t *page_stamp;  /* per physical page: icount / 1024 at its last translation */
     uint32_t mem_generation;
     /* dispatcher */
     uintptr_t link;        /* exit slot the last block left through (0: none) */

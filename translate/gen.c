@@ -91,6 +91,7 @@ typedef struct Gen {
     SlowPath slow[DBT_MAX_BLOCK_INSNS * 2 + 4];
     unsigned nslow;
     bool accessed;     /* the current instruction called a memory accessor */
+    int mseg;          /* segment of the current memory access (in->seg, or SS) */
     const Insn *in;
     uint32_t eip, next; /* current instruction and the one after it */
     uint32_t flags_needed; /* arithmetic flags of this instruction read later */
@@ -181,7 +182,7 @@ static bool seg_fast(const Gen *g, int seg, bool store)
 static void gen_access_inline(Gen *g, unsigned size, bool store)
 {
     CodeBuf *cb = &g->cb;
-    int seg = g->in->seg;
+    int seg = g->mseg;
     SlowPath *sp = &g->slow[g->nslow++];
     memset(sp, 0, sizeof(*sp));
     sp->pending = g->pending;
@@ -255,9 +256,9 @@ static void gen_load(Gen *g, unsigned size)
 {
     g->accessed = true;
     emit_mov_rr(&g->cb, 4, HR13, HRDX);
-    if (g->d->opt.check || !seg_fast(g, g->in->seg, false)) {
+    if (g->d->opt.check || !seg_fast(g, g->mseg, false)) {
         prep_fault(g);
-        emit_mov_ri(&g->cb, 4, HRSI, g->in->seg);
+        emit_mov_ri(&g->cb, 4, HRSI, g->mseg);
         call_fn(g, slow_fn(size, false));
         return;
     }
@@ -269,10 +270,10 @@ static void gen_store(Gen *g, unsigned size, bool ea_in_r13)
 {
     g->accessed = true;
     if (!ea_in_r13) emit_mov_rr(&g->cb, 4, HR13, HRDX);
-    if (g->d->opt.check || !seg_fast(g, g->in->seg, true)) {
+    if (g->d->opt.check || !seg_fast(g, g->mseg, true)) {
         prep_fault(g);
         emit_mov_rr(&g->cb, 4, HRDX, HR13);
-        emit_mov_ri(&g->cb, 4, HRSI, g->in->seg);
+        emit_mov_ri(&g->cb, 4, HRSI, g->mseg);
         call_fn(g, slow_fn(size, true));
         return;
     }
@@ -313,6 +314,9 @@ static void load_cf(Gen *g)
 {
     emit_bt_mi(&g->cb, BT_BT, 4, CPU_MEM(eflags), 0);
 }
+
+/* A RET whose target is beyond the CS limit (cpu_fault restores EIP/ESP). */
+static __attribute__((noreturn)) void dbt_fault_gp0(Cpu *c) { cpu_fault(c, EXC_GP, 0); }
 
 /* ---- native translations ---- */
 
@@ -393,6 +397,21 @@ static bool native_ok(const Gen *g, const Insn *in)
     case M_MOVZX: case M_MOVSX:
         return o0->kind == OPK_REG && (o0->size == 2 || o0->size == 4) &&
                (o1->size == 1 || o1->size == 2) && (o1->kind == OPK_REG || o1->kind == OPK_MEM);
+    case M_PUSH:
+        /* 32-bit stacks; PUSH ESP pushes the old value, which the read-first order keeps */
+        return (g->b->mode & BM_STACK32) && (in->opsize == 2 || in->opsize == 4) &&
+               (o0->kind == OPK_REG || o0->kind == OPK_IMM) && o0->size == in->opsize;
+    case M_POP:
+        return (g->b->mode & BM_STACK32) && o0->kind == OPK_REG &&
+               (o0->size == 2 || o0->size == 4);
+    case M_CALL: {
+        if (!(g->b->mode & BM_STACK32) || o0->kind != OPK_REL) return false;
+        uint32_t t = g->next + in->imm;
+        if (in->opsize == 2) t &= 0xffff;
+        return t <= g->b->cs_limit;
+    }
+    case M_RET:
+        return (g->b->mode & BM_STACK32) && in->nops == 0;
     case M_Jcc:
     case M_JMP: {
         if (o0->kind != OPK_REL) return false;
@@ -605,6 +624,63 @@ static void gen_shift(Gen *g)
     if (by_cl) emit_patch_rel32(cb, to_skip, cb->len);
 }
 
+/* PUSH: the value (read first, so PUSH ESP pushes the old ESP), stored at SS:ESP-size;
+ * ESP changes only after the store succeeded. 32-bit stacks only. */
+static void gen_push_value(Gen *g, unsigned size)
+{
+    CodeBuf *cb = &g->cb;
+    emit_mov_rm(cb, 4, HRDX, greg(R_ESP, 4));
+    emit_alu_ri(cb, ALU_SUB, 4, HRDX, (int32_t)size);
+    g->mseg = SEG_SS;
+    gen_store(g, size, false);
+    emit_mov_mr(cb, 4, greg(R_ESP, 4), HR13);
+}
+
+static void gen_push(Gen *g)
+{
+    const Insn *in = g->in;
+    const Operand *o = &in->op[0];
+    if (o->kind == OPK_REG)
+        emit_mov_rm(&g->cb, 4, HRCX, greg(o->reg, o->size));
+    else
+        emit_mov_ri(&g->cb, 4, HRCX, (int32_t)in->imm);
+    gen_push_value(g, o->size);
+}
+
+/* POP: load SS:[ESP], ESP += size, then the destination (POP ESP keeps the value). */
+static void gen_pop_value(Gen *g, unsigned size)
+{
+    CodeBuf *cb = &g->cb;
+    emit_mov_rm(cb, 4, HRDX, greg(R_ESP, 4));
+    g->mseg = SEG_SS;
+    gen_load(g, size);
+    emit_lea(cb, 4, HRCX, mem_base(HR13, (int32_t)size));
+    emit_mov_mr(cb, 4, greg(R_ESP, 4), HRCX);
+}
+
+static void gen_pop(Gen *g)
+{
+    const Operand *o = &g->in->op[0];
+    gen_pop_value(g, o->size);
+    emit_mov_mr(&g->cb, o->size, greg(o->reg, o->size), HRAX);
+}
+
+/* After a near indirect branch (EIP stored): find the next block without the
+ * dispatcher (dbt_indirect), else return to it. */
+static void gen_indirect_exit(Gen *g)
+{
+    CodeBuf *cb = &g->cb;
+    emit_mov_ri64(cb, HRDI, (uint64_t)(uintptr_t)g->d);
+    emit_mov_ri(cb, 4, HRSI, (int32_t)g->b->mode);
+    emit_call_abs(cb, (const void *)dbt_indirect, HRAX);
+    emit_test_rr(cb, 8, HRAX, HRAX);
+    size_t to_exit = emit_jcc8_label(cb, CC_E);
+    emit_jmp_r(cb, HRAX);
+    emit_patch_rel8(cb, to_exit, cb->len);
+    emit_alu_rr(cb, ALU_XOR, 4, HRAX, HRAX);
+    emit_jmp_abs(cb, g->d->exit_fn, HRCX);
+}
+
 /* ---- block exits ---- */
 
 /* A direct exit through slot k to guest EIP `eip`: jmp [slot]; the slot starts out
@@ -756,6 +832,7 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
         g->next = next_eip(g->code32, eip, in->len);
         g->prepped = false;
         g->accessed = false;
+        g->mseg = in->seg;
         g->flags_needed = needed[i];
         if (native[i]) {
             switch (in->mnem) {
@@ -767,6 +844,47 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
             case M_LEA: gen_lea(g); break;
             case M_MOVZX: case M_MOVSX: gen_movx(g); break;
             case M_SHL: case M_SAL: case M_SHR: case M_SAR: gen_shift(g); break;
+            case M_PUSH: gen_push(g); break;
+            case M_POP: gen_pop(g); break;
+            case M_CALL:
+                emit_mov_ri(cb, 4, HRCX, (int32_t)g->next);
+                gen_push_value(g, in->opsize);
+                g->pending++;
+                flush_icount(g);
+                direct_exit(g, &dx[ndx++], 0, rel_target(in, g->next));
+                ended = true;
+                break;
+            case M_RET: {
+                emit_mov_rm(cb, 4, HRDX, greg(R_ESP, 4));
+                g->mseg = SEG_SS;
+                gen_load(g, in->opsize);
+                if (in->opsize == 2) emit_movzx_rr(cb, 4, 2, HRAX, HRAX);
+                size_t to_gp = 0;
+                bool check = b->cs_limit != 0xffffffffu;
+                if (check) {
+                    emit_alu_ri(cb, ALU_CMP, 4, HRAX, (int32_t)b->cs_limit);
+                    to_gp = emit_jcc_label(cb, CC_A);
+                }
+                emit_lea(cb, 4, HRCX, mem_base(HR13, (int32_t)in->opsize));
+                emit_mov_mr(cb, 4, greg(R_ESP, 4), HRCX);
+                emit_mov_mr(cb, 4, CPU_MEM(eip), HRAX);
+                unsigned before = g->pending;
+                g->pending++;
+                flush_icount(g);
+                gen_indirect_exit(g);
+                if (check) {
+                    /* target beyond the CS limit: #GP(0) at the RET, ESP as it was */
+                    emit_patch_rel32(cb, to_gp, cb->len);
+                    if (before) emit_alu_mi(cb, ALU_ADD, 8, CPU_MEM(icount), (int32_t)before);
+                    emit_mov_mi(cb, 4, CPU_MEM(insn_eip), (int32_t)g->eip);
+                    emit_mov_rm(cb, 4, HRAX, greg(R_ESP, 4));
+                    emit_mov_mr(cb, 4, CPU_MEM(insn_esp), HRAX);
+                    emit_mov_rr(cb, 8, HRDI, HRBX);
+                    emit_call_abs(cb, (const void *)dbt_fault_gp0, HRAX);
+                }
+                ended = true;
+                break;
+            }
             case M_JMP:
                 g->pending++;
                 flush_icount(g);
@@ -811,17 +929,11 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
                 /* indirect or system: EIP is wherever the handler left it */
                 flush_icount(g);
                 if (in->mnem == M_RET || in->mnem == M_JMP || in->mnem == M_CALL) {
-                    /* near indirect: find the next block without the dispatcher */
-                    emit_mov_ri64(cb, HRDI, (uint64_t)(uintptr_t)d);
-                    emit_mov_ri(cb, 4, HRSI, (int32_t)b->mode);
-                    emit_call_abs(cb, (const void *)dbt_indirect, HRAX);
-                    emit_test_rr(cb, 8, HRAX, HRAX);
-                    size_t to_exit = emit_jcc8_label(cb, CC_E);
-                    emit_jmp_r(cb, HRAX);
-                    emit_patch_rel8(cb, to_exit, cb->len);
+                    gen_indirect_exit(g);
+                } else {
+                    emit_alu_rr(cb, ALU_XOR, 4, HRAX, HRAX);
+                    emit_jmp_abs(cb, d->exit_fn, HRCX);
                 }
-                emit_alu_rr(cb, ALU_XOR, 4, HRAX, HRAX);
-                emit_jmp_abs(cb, d->exit_fn, HRCX);
                 ended = true;
                 break;
             }

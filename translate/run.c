@@ -41,7 +41,11 @@ CpuExit dbt_run(Dbt *d, uint64_t budget)
             return CPU_EXIT_HALT;
         if (d->mem_generation != c->mem->generation) dbt_flush(d);
         Block *b = NULL;
-        if (!must_interpret(c)) b = dbt_lookup(d);
+        if (!must_interpret(c)) {
+            b = dbt_lookup(d);
+            if (!b) d->stats.interp_noblock++;
+            else if (b->ninsn > end - c->icount) d->stats.interp_budget++;
+        }
         if (!b || b->ninsn > end - c->icount) {
             d->link = 0;
             d->stats.interp_steps++;
