@@ -213,7 +213,13 @@ static inline __attribute__((always_inline)) uint32_t seg_check(Cpu *c, int seg,
     } else if (last > s->limit || last < off) {
         cpu_fault(c, vec, 0);
     }
-    return s->base + off;
+    uint32_t lin = s->base + off;
+    /* alignment check (SDM vol. 3 6.15, #AC): CR0.AM, EFLAGS.AC and CPL 3, for a
+     * misaligned word or doubleword (larger operands are split into doublewords here) */
+    if (__builtin_expect((c->eflags & FL_AC) != 0, 0) && (c->cr[0] & CR0_AM) && c->cpl == 3 &&
+        size > 1 && (lin & (size - 1)))
+        cpu_fault(c, EXC_AC, 0);
+    return lin;
 }
 
 static inline __attribute__((always_inline)) uint32_t mem_read_inl(Cpu *c, int seg,

@@ -390,8 +390,18 @@ void random_insn(std::mt19937 &rng, std::vector<uint8_t> &c)
         break;
     }
     case 14: // mul/imul/xchg/xadd (handlers)
-        switch (r(3)) {
+        switch (r(5)) {
         case 0: c.push_back(0x0f); c.push_back(0xaf); c.push_back(modrm_rr(wreg(), anyreg())); break;
+        case 3: // imul r, [ebx+d8], imm8 (16 or 32 bits)
+            if (r(2)) c.push_back(0x66);
+            c.push_back(0x6b);
+            mem_ebx(wreg());
+            c.push_back((uint8_t)rng());
+            break;
+        case 4: // cmovcc r, [ebx+d8]; setcc [ebx+d8]
+            c.push_back(0x0f); c.push_back((uint8_t)(0x40 | r(16))); mem_ebx(wreg());
+            c.push_back(0x0f); c.push_back((uint8_t)(0x90 | r(16))); mem_ebx(0);
+            break;
         case 1: c.push_back(0x87); c.push_back(modrm_rr(wreg(), wreg())); break;
         default: c.push_back(0x0f); c.push_back(0xc1); c.push_back(modrm_rr(wreg(), wreg())); break;
         }

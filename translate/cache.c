@@ -27,6 +27,7 @@ uint32_t dbt_block_mode(const Cpu *c)
     if (c->cr[0] & CR0_PE) m |= BM_PE;
     if (c->eflags & FL_VM) m |= BM_VM;
     if (c->cr[0] & CR0_PG) m |= BM_PG;
+    if ((c->eflags & FL_AC) && (c->cr[0] & CR0_AM) && c->cpl == 3) m |= BM_AC;
     bool real = !(c->cr[0] & CR0_PE) || (c->eflags & FL_VM);
     for (int s = 0; s < SEG_COUNT; s++) {
         uint32_t f = c->seg[s].flags;

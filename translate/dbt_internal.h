@@ -30,6 +30,7 @@ typedef struct Block Block;
 #define BM_VM 0x08u
 #define BM_CPL_SHIFT 4
 #define BM_PG 0x40u
+#define BM_AC 0x80u /* alignment checks apply (CR0.AM, EFLAGS.AC, CPL 3): no inline paths */
 /* per segment register s: accesses may skip the type checks (present, readable /
  * writable, expand-up): reads BM_SEG_R(s), writes BM_SEG_W(s) */
 #define BM_SEG_R(s) (0x100u << (2 * (s)))

@@ -172,6 +172,7 @@ static void gen_ea(Gen *g, int dst)
  * segment `seg` skip the type checks (only limit and paging stay)? */
 static bool seg_fast(const Gen *g, int seg, bool store)
 {
+    if (g->b->mode & BM_AC) return false; /* the accessors raise #AC */
     return g->b->mode & (store ? BM_SEG_W(seg) : BM_SEG_R(seg));
 }
 
@@ -330,6 +331,8 @@ static uint32_t flags_written(const Insn *in)
         return FL_ARITH;
     case M_INC: case M_DEC:
         return FL_ARITH & ~FL_CF;
+    case M_IMUL2: case M_IMUL3:
+        return FL_ARITH;
     case M_SHL: case M_SAL: case M_SHR: case M_SAR:
         /* a count of 0 changes nothing: only a constant non-zero count surely writes */
         if (in->op[1].kind == OPK_ONE) return FL_ARITH;
@@ -397,6 +400,15 @@ static bool native_ok(const Gen *g, const Insn *in)
     case M_MOVZX: case M_MOVSX:
         return o0->kind == OPK_REG && (o0->size == 2 || o0->size == 4) &&
                (o1->size == 1 || o1->size == 2) && (o1->kind == OPK_REG || o1->kind == OPK_MEM);
+    case M_IMUL2:
+    case M_IMUL3:
+        return o0->kind == OPK_REG && (o0->size == 2 || o0->size == 4) &&
+               (o1->kind == OPK_REG || o1->kind == OPK_MEM) && o1->size == o0->size;
+    case M_SETcc:
+        return o0->size == 1 && (o0->kind == OPK_REG || o0->kind == OPK_MEM);
+    case M_CMOVcc:
+        return o0->kind == OPK_REG && (o0->size == 2 || o0->size == 4) &&
+               (o1->kind == OPK_REG || o1->kind == OPK_MEM) && o1->size == o0->size;
     case M_PUSH:
         /* 32-bit stacks; PUSH ESP pushes the old value, which the read-first order keeps */
         return (g->b->mode & BM_STACK32) && (in->opsize == 2 || in->opsize == 4) &&
@@ -553,6 +565,78 @@ static void gen_movx(Gen *g)
     if (in->mnem == M_MOVZX) emit_movzx_rr(&g->cb, 4, s->size, HRAX, HRAX);
     else emit_movsx_rr(&g->cb, 4, s->size, HRAX, HRAX);
     emit_mov_mr(&g->cb, d->size, greg(d->reg, d->size), HRAX);
+}
+
+/* IMUL r, r/m [, imm]: the host's product; CF and OF from the host (high half
+ * significant), SF ZF PF from the low half and AF 0, as the interpreter (alu.c). */
+static void gen_imul(Gen *g)
+{
+    const Insn *in = g->in;
+    const Operand *d = &in->op[0], *s = &in->op[1];
+    CodeBuf *cb = &g->cb;
+    unsigned sz = d->size;
+    if (s->kind == OPK_MEM) {
+        gen_ea(g, HRDX);
+        gen_load(g, sz);
+    } else {
+        emit_mov_rm(cb, 4, HRAX, greg(s->reg, 4));
+    }
+    if (in->mnem == M_IMUL2)
+        emit_imul_rm(cb, sz, HRAX, greg(d->reg, sz));
+    else
+        emit_imul_rri(cb, sz, HRAX, HRAX, (int32_t)in->imm);
+    if (g->flags_needed & FL_ARITH) {
+        emit_pushf(cb);
+        emit_pop_r(cb, HR12);
+        emit_alu_ri(cb, ALU_AND, 4, HR12, FL_CF | FL_OF);
+        emit_test_rr(cb, sz, HRAX, HRAX);
+        emit_pushf(cb);
+        emit_pop_r(cb, HRCX);
+        emit_alu_ri(cb, ALU_AND, 4, HRCX, FL_SF | FL_ZF | FL_PF);
+        emit_alu_rr(cb, ALU_OR, 4, HR12, HRCX);
+        emit_mov_mr(cb, sz, greg(d->reg, sz), HRAX);
+        merge_flags_from(g, HR12, FL_ARITH);
+    } else {
+        emit_mov_mr(cb, sz, greg(d->reg, sz), HRAX);
+    }
+}
+
+static Cond gen_cond(Gen *g, unsigned cc);
+
+/* SETcc r/m8 */
+static void gen_setcc(Gen *g)
+{
+    const Insn *in = g->in;
+    const Operand *d = &in->op[0];
+    CodeBuf *cb = &g->cb;
+    if (d->kind == OPK_MEM) gen_ea(g, HRDX);
+    Cond hc = gen_cond(g, in->cond);
+    emit_setcc_r(cb, hc, HRCX);
+    if (d->kind == OPK_MEM) {
+        emit_movzx_rr(cb, 4, 1, HRCX, HRCX);
+        gen_store(g, 1, false);
+    } else {
+        emit_mov_mr(cb, 1, greg(d->reg, 1), HRCX);
+    }
+}
+
+/* CMOVcc r, r/m: the source is always read (a memory source faults even when false) */
+static void gen_cmov(Gen *g)
+{
+    const Insn *in = g->in;
+    const Operand *d = &in->op[0], *s = &in->op[1];
+    CodeBuf *cb = &g->cb;
+    if (s->kind == OPK_MEM) {
+        gen_ea(g, HRDX);
+        gen_load(g, d->size);
+    } else {
+        emit_mov_rm(cb, 4, HRAX, greg(s->reg, 4));
+    }
+    emit_mov_rr(cb, 4, HRSI, HRAX);
+    Cond hc = gen_cond(g, in->cond);
+    size_t skip = emit_jcc8_label(cb, (Cond)(hc ^ 1));
+    emit_mov_mr(cb, d->size, greg(d->reg, d->size), HRSI);
+    emit_patch_rel8(cb, skip, cb->len);
 }
 
 /* SHL/SAL/SHR/SAR: the host shift gives the result, CF, SF, ZF and PF; AF is 0 and OF
@@ -803,7 +887,8 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
             uint32_t w = native[i] ? flags_written(in) : 0;
             uint32_t r = native[i] ? 0 : FL_ARITH;
             if (native[i] && (in->mnem == M_ADC || in->mnem == M_SBB)) r = FL_CF;
-            if (native[i] && in->mnem == M_Jcc) r = FL_ARITH;
+            if (native[i] && (in->mnem == M_Jcc || in->mnem == M_SETcc || in->mnem == M_CMOVcc))
+                r = FL_ARITH;
             if (native[i] && shift_by_cl(in)) r = FL_ARITH;
             needed[i] = native[i] && shift_by_cl(in) ? FL_ARITH : live & w;
             live = (live & ~w) | r;
@@ -845,6 +930,9 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
             case M_MOVZX: case M_MOVSX: gen_movx(g); break;
             case M_SHL: case M_SAL: case M_SHR: case M_SAR: gen_shift(g); break;
             case M_PUSH: gen_push(g); break;
+            case M_IMUL2: case M_IMUL3: gen_imul(g); break;
+            case M_SETcc: gen_setcc(g); break;
+            case M_CMOVcc: gen_cmov(g); break;
             case M_POP: gen_pop(g); break;
             case M_CALL:
                 emit_mov_ri(cb, 4, HRCX, (int32_t)g->next);

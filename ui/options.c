@@ -49,6 +49,8 @@ void options_usage(FILE *f)
           "                          the interpreter re-runs every block and compares\n"
           "  -accel interp           the interpreter (the reference)\n"
           "  -icount [shift=]N[,sleep=on|off]  2^N ns of virtual time per instruction\n"
+          "                          (default 0); sleep=on (default) keeps virtual time\n"
+          "                          from running ahead of host time\n"
           "  -rtc base=utc|YYYY-MM-DDTHH:MM:SS  RTC start time\n"
           "  -snapshot               do not write disk images\n"
           "  -timeout SECONDS        stop after SECONDS of host time (exit code 4)\n"
@@ -402,6 +404,10 @@ int options_parse(Options *o, int argc, char **argv, char *err, size_t errlen)
 {
     memset(o, 0, sizeof(*o));
     machine_config_defaults(&o->mc);
+    /* 1 ns of virtual time per instruction: a guest sees a 1 GHz CPU, and a busy guest
+     * is not held back to host time below 1000 MIPS (with 2^3 ns the translator's
+     * 400+ MIPS were paced down to 125); -icount shift=N chooses another rate */
+    o->mc.icount_shift = 0;
     o->icount_sleep = true;
     int nserial = 0;
     bool serial_given = false, boot_given = false;
