@@ -338,6 +338,10 @@ static uint32_t flags_written(const Insn *in)
         if (in->op[1].kind == OPK_ONE) return FL_ARITH;
         if (in->op[1].kind == OPK_IMM && (in->imm & 31)) return FL_ARITH;
         return 0;
+    case M_ROL: case M_ROR:
+        if (in->op[1].kind == OPK_ONE) return FL_CF | FL_OF;
+        if (in->op[1].kind == OPK_IMM && (in->imm & 31)) return FL_CF | FL_OF;
+        return 0;
     default:
         return 0;
     }
@@ -345,7 +349,8 @@ static uint32_t flags_written(const Insn *in)
 
 static bool shift_by_cl(const Insn *in)
 {
-    return (in->mnem == M_SHL || in->mnem == M_SAL || in->mnem == M_SHR || in->mnem == M_SAR) &&
+    return (in->mnem == M_SHL || in->mnem == M_SAL || in->mnem == M_SHR || in->mnem == M_SAR ||
+            in->mnem == M_ROL || in->mnem == M_ROR) &&
            in->op[1].kind == OPK_REG;
 }
 
@@ -390,6 +395,12 @@ static bool native_ok(const Gen *g, const Insn *in)
                (o0->kind == OPK_REG || o0->kind == OPK_MEM);
     case M_LEA:
         return o0->kind == OPK_REG && o1->kind == OPK_MEM && (o0->size == 2 || o0->size == 4);
+    case M_ROL: case M_ROR:
+        /* the rotation is the host's at every size and count (count & 31, then modulo
+         * the width); CF and OF are computed from the result */
+        if (!simple_size(o0->size) || (o0->kind != OPK_REG && o0->kind != OPK_MEM)) return false;
+        if (o1->kind == OPK_ONE || o1->kind == OPK_IMM) return true;
+        return o1->kind == OPK_REG && o1->reg == R_ECX && o1->size == 1 && o0->size == 4;
     case M_SHL: case M_SAL: case M_SHR: case M_SAR:
         /* counts where the host's result and CF are the interpreter's: any count at 32
          * bits; below the operand width at 8/16 bits (the CL form only at 32 bits) */
@@ -648,7 +659,10 @@ static void gen_shift(Gen *g)
     const Operand *d = &in->op[0], *s = &in->op[1];
     CodeBuf *cb = &g->cb;
     unsigned sz = d->size;
-    ShiftOp op = in->mnem == M_SHR ? SH_SHR : in->mnem == M_SAR ? SH_SAR : SH_SHL;
+    ShiftOp op = in->mnem == M_SHR ? SH_SHR : in->mnem == M_SAR ? SH_SAR
+               : in->mnem == M_ROL ? SH_ROL : in->mnem == M_ROR ? SH_ROR : SH_SHL;
+    bool rotate = op == SH_ROL || op == SH_ROR;
+    uint32_t fmask = rotate ? FL_CF | FL_OF : FL_ARITH;
     bool by_cl = s->kind == OPK_REG;
     unsigned cnt = s->kind == OPK_ONE ? 1 : (in->imm & 31);
     if (!by_cl && cnt == 0) {
@@ -674,8 +688,24 @@ static void gen_shift(Gen *g)
     } else {
         emit_shift_ri8(cb, op, sz, HRAX, (uint8_t)cnt);
     }
-    bool flags = (g->flags_needed & FL_ARITH) != 0;
-    if (flags) {
+    bool flags = (g->flags_needed & fmask) != 0;
+    if (flags && rotate) {
+        /* ROL: CF = LSB, OF = CF ^ MSB; ROR: CF = MSB, OF = MSB ^ bit width-2 (alu.c) */
+        unsigned bits = sz * 8;
+        emit_mov_rr(cb, 4, HR12, HRAX);
+        emit_mov_rr(cb, 4, HRDX, HRAX);
+        if (op == SH_ROL) {
+            emit_shift_ri(cb, SH_SHR, 4, HRDX, (uint8_t)(bits - 1));
+        } else {
+            emit_shift_ri(cb, SH_SHR, 4, HR12, (uint8_t)(bits - 1));
+            emit_shift_ri(cb, SH_SHR, 4, HRDX, (uint8_t)(bits - 2));
+        }
+        emit_alu_ri(cb, ALU_AND, 4, HR12, 1);
+        emit_alu_ri(cb, ALU_AND, 4, HRDX, 1);
+        emit_alu_rr(cb, ALU_XOR, 4, HRDX, HR12);
+        emit_shift_ri(cb, SH_SHL, 4, HRDX, 11);
+        emit_alu_rr(cb, ALU_OR, 4, HR12, HRDX);
+    } else if (flags) {
         unsigned bits = sz * 8;
         emit_pushf(cb);
         emit_pop_r(cb, HR12);
@@ -704,7 +734,7 @@ static void gen_shift(Gen *g)
     } else {
         emit_mov_mr(cb, sz, greg(d->reg, sz), HRAX);
     }
-    if (flags) merge_flags_from(g, HR12, FL_ARITH);
+    if (flags) merge_flags_from(g, HR12, fmask);
     if (by_cl) emit_patch_rel32(cb, to_skip, cb->len);
 }
 
@@ -928,7 +958,9 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
             case M_INC: case M_DEC: case M_NOT: case M_NEG: gen_unary(g); break;
             case M_LEA: gen_lea(g); break;
             case M_MOVZX: case M_MOVSX: gen_movx(g); break;
-            case M_SHL: case M_SAL: case M_SHR: case M_SAR: gen_shift(g); break;
+            case M_SHL: case M_SAL: case M_SHR: case M_SAR: case M_ROL: case M_ROR:
+                gen_shift(g);
+                break;
             case M_PUSH: gen_push(g); break;
             case M_IMUL2: case M_IMUL3: gen_imul(g); break;
             case M_SETcc: gen_setcc(g); break;
