@@ -6,6 +6,8 @@
  * EIP back to itself, so interrupts are taken between chunks as on hardware. Each
  * iteration commits its registers, so a fault mid-way restarts at the right element.
  */
+#include <string.h>
+
 #include "cpu/alu.h"
 #include "cpu/debug.h"
 
@@ -29,7 +31,53 @@ static void string_op(Cpu *c, const Insn *in, enum StrOp op)
     /* for CMPS/SCAS: F3 repeats while equal, F2 while not equal */
     bool want_zf = !(in->prefixes & PFX_REPNE);
 
-    for (unsigned i = 0; !rep || i < STRING_CHUNK; i++) {
+    unsigned i = 0;
+    /* REP MOVS/STOS forwards: whole runs within a page at once (mem_host_range), with
+     * exactly the element loop's result; anything unusual falls to the loop below */
+    if (rep && (op == SO_MOVS || op == SO_STOS) && !(c->eflags & (FL_DF | FL_TF))) {
+        while (i < STRING_CHUNK) {
+            uint32_t cnt = c->regs[R_ECX] & amask;
+            if (cnt == 0) return;
+            uint32_t si = c->regs[R_ESI] & amask, di = c->regs[R_EDI] & amask;
+            uint32_t n = cnt < STRING_CHUNK - i ? cnt : STRING_CHUNK - i;
+            uint32_t room = (PAGE_SIZE - ((c->seg[SEG_ES].base + di) & PAGE_MASK)) / sz;
+            if ((amask - di) / sz + 1 < room) room = (amask - di) / sz + 1; /* no wrap */
+            if (op == SO_MOVS) {
+                uint32_t rs = (PAGE_SIZE - ((c->seg[in->seg].base + si) & PAGE_MASK)) / sz;
+                if ((amask - si) / sz + 1 < rs) rs = (amask - si) / sz + 1;
+                if (rs < room) room = rs;
+            }
+            if (room < n) n = room;
+            if (n == 0) break;
+            uint8_t *src = NULL;
+            if (op == SO_MOVS && !(src = mem_host_range(c, in->seg, si, n * sz, false))) break;
+            uint8_t *dst = mem_host_range(c, SEG_ES, di, n * sz, true);
+            if (!dst) break;
+            if (op == SO_STOS) {
+                uint32_t v = reg_read(c, R_EAX, sz);
+                if (sz == 1) {
+                    memset(dst, (int)v, n);
+                } else {
+                    for (uint32_t k = 0; k < n; k++) memcpy(dst + k * sz, &v, sz);
+                }
+            } else if (dst >= src + n * sz || src >= dst + n * sz) {
+                memcpy(dst, src, n * sz);
+            } else {
+                /* overlapping: element by element, each read before it is written
+                 * (e.g. a pattern fill) */
+                for (uint32_t k = 0; k < n; k++) {
+                    uint32_t e;
+                    memcpy(&e, src + k * sz, sz);
+                    memcpy(dst + k * sz, &e, sz);
+                }
+            }
+            if (op == SO_MOVS) str_step(c, R_ESI, n * sz, amask);
+            str_step(c, R_EDI, n * sz, amask);
+            str_step(c, R_ECX, (uint32_t)-(int32_t)n, amask);
+            i += n;
+        }
+    }
+    for (; !rep || i < STRING_CHUNK; i++) {
         if (rep && (c->regs[R_ECX] & amask) == 0) return;
         uint32_t si = c->regs[R_ESI] & amask, di = c->regs[R_EDI] & amask;
         switch (op) {

@@ -83,6 +83,12 @@ void lin_write32(Cpu *c, uint32_t lin, uint32_t v, bool sys);
 /* Physical access through the page map, or MMIO. */
 uint32_t phys_read(Cpu *c, uint32_t pa, unsigned size);
 void phys_write(Cpu *c, uint32_t pa, uint32_t v, unsigned size);
+/* REP string fast path: the host address of [off, off+len) in `seg` when the whole
+ * range passes the segment checks, lies in one page of RAM (ROM for reads) and can be
+ * reached without a fault — translating it as the first element's access would (A/D
+ * bits) — else NULL, and nothing happened: the caller goes element by element. NULL
+ * also while writes are journaled (lockstep) or data breakpoints are armed. */
+uint8_t *mem_host_range(Cpu *c, int seg, uint32_t off, uint32_t len, bool write);
 /* Instruction fetch of up to 15 bytes at CS:EIP into buf; returns bytes available
  * before a fault boundary (faults only if zero bytes are fetchable). */
 unsigned mem_fetch(Cpu *c, uint32_t eip, uint8_t *buf, unsigned want);

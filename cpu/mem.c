@@ -317,3 +317,33 @@ unsigned mem_fetch(Cpu *c, uint32_t eip, uint8_t *buf, unsigned want)
     }
     return n;
 }
+
+/* ---- whole ranges, for REP string instructions ---- */
+
+uint8_t *mem_host_range(Cpu *c, int seg, uint32_t off, uint32_t len, bool write)
+{
+    const SegCache *s = &c->seg[seg];
+    if (c->wlog || c->dbg_armed || len == 0) return NULL;
+    if (!cpu_realmode_seg(c)) {
+        if (!(s->flags & SEGF_P)) return NULL;
+        if (s->flags & SEGF_CODE) {
+            if (write || !(s->flags & SEGF_RW)) return NULL;
+        } else {
+            if (write && !(s->flags & SEGF_RW)) return NULL;
+            if (s->flags & SEGF_DC) return NULL; /* expand-down: element by element */
+        }
+    }
+    uint32_t last = off + len - 1;
+    if (last < off || last > s->limit) return NULL;
+    uint32_t lin = s->base + off;
+    if ((lin & PAGE_MASK) + len > PAGE_SIZE) return NULL;
+    if ((c->eflags & FL_AC) && (c->cr[0] & CR0_AM) && c->cpl == 3) return NULL;
+    int acc = write ? MMU_WRITE : MMU_READ;
+    uint32_t pa = lin;
+    if (c->cr[0] & CR0_PG) {
+        if (!mmu_probe(c, lin, acc)) return NULL; /* the element path takes the fault */
+        pa = mmu_translate(c, lin, acc, false);
+    }
+    pa &= c->a20_mask;
+    return write ? physmem_wr_ptr(c->mem, pa) : (uint8_t *)physmem_rd_ptr(c->mem, pa);
+}
