@@ -31,6 +31,10 @@ struct CpuHarness {
     uint32_t io_read_value = 0xffffffffu;
     uint8_t irq_vector = 0x08;
     int shutdowns = 0;
+    /* a 4 KiB MMIO window (no RAM behind it: every access goes to the bus callbacks),
+     * e.g. for code that runs from device memory */
+    static constexpr uint32_t MMIO_BASE = 0x3000000;
+    uint8_t mmio[4096] = {};
 
     static uint32_t io_read(void *o, uint16_t port, unsigned size)
     {
@@ -44,6 +48,24 @@ struct CpuHarness {
         static_cast<CpuHarness *>(o)->io_writes.push_back({port, v});
     }
     static uint8_t intr_ack(void *o) { return static_cast<CpuHarness *>(o)->irq_vector; }
+    static uint32_t mmio_read(void *o, uint32_t a, unsigned size)
+    {
+        auto *h = static_cast<CpuHarness *>(o);
+        uint32_t v = 0;
+        for (unsigned i = 0; i < size; i++) {
+            uint32_t x = a + i - MMIO_BASE;
+            v |= (uint32_t)(x < sizeof h->mmio ? h->mmio[x] : 0xff) << (8 * i);
+        }
+        return v;
+    }
+    static void mmio_write(void *o, uint32_t a, uint32_t v, unsigned size)
+    {
+        auto *h = static_cast<CpuHarness *>(o);
+        for (unsigned i = 0; i < size; i++) {
+            uint32_t x = a + i - MMIO_BASE;
+            if (x < sizeof h->mmio) h->mmio[x] = (uint8_t)(v >> (8 * i));
+        }
+    }
     static void shutdown(void *o) { static_cast<CpuHarness *>(o)->shutdowns++; }
 
     CpuHarness()
@@ -57,6 +79,8 @@ struct CpuHarness {
         bus.io_read = io_read;
         bus.io_write = io_write;
         bus.intr_ack = intr_ack;
+        bus.mmio_read = mmio_read;
+        bus.mmio_write = mmio_write;
         bus.shutdown = shutdown;
         cpu_init(c, mem, &bus);
         /* real mode with all segments at 0, stack at 0x8000 */

@@ -276,6 +276,36 @@ TEST(Dbt, OverlongInstructionRaisesGP)
     compare_run(setup, 1000, 1000, "overlong");
 }
 
+TEST(Dbt, CodeInMmioRunsThroughTheInterpreter)
+{
+    // a loop in the MMIO window that also rewrites its own immediate there, then a jump
+    // back to RAM; the translator must not translate device memory, only interpret it
+    auto setup = [](CpuHarness &h) {
+        h.flat32();
+        const uint8_t code[] = {
+            0xb9, 0x05, 0x00, 0x00, 0x00,             // mov ecx, 5
+            0x01, 0xc8,                               // l: add eax, ecx
+            0x88, 0x0d, 0x0f, 0x00, 0x00, 0x03,       // mov [0x300000f], cl (imm below)
+            0x83, 0xc3, 0x01,                         // add ebx, 1 (imm rewritten)
+            0x49,                                     // dec ecx
+            0x75, 0xf2,                               // jnz l
+            0xe9, 0x00, 0x00, 0x00, 0x00,             // jmp 0x1000 (rel patched)
+        };
+        memcpy(h.mmio, code, sizeof code);
+        int32_t rel = 0x1000 - (int32_t)(CpuHarness::MMIO_BASE + sizeof code);
+        memcpy(h.mmio + sizeof code - 4, &rel, 4);
+        h.load(0x1000, {0x01, 0xd8, 0xf4}); // add eax, ebx; hlt
+        h.set_ip(CpuHarness::MMIO_BASE);
+    };
+    Engine e(true, false);
+    setup(e.h);
+    run_all(e, 1000, 1000);
+    EXPECT_TRUE(e.h.c->halted);
+    EXPECT_EQ(e.h.c->regs[R_EAX], 30u); // eax and ebx each sum 5..1
+    EXPECT_GT(dbt_stats(e.d)->interp_noblock, 10u);
+    compare_run(setup, 1000, 1000, "code in MMIO");
+}
+
 // ---- random instruction sequences ----
 
 // Appends one random instruction (from forms the translator handles natively and some
