@@ -215,6 +215,28 @@ TEST(Dbt, PreciseFaultsInTranslatedCode)
     compare_run(setup, 1000, 1000, "fault");
 }
 
+TEST(Dbt, AccessWrappingPast4GiBInAFlatSegmentIsGP)
+{
+    // flat segments skip the limit check inline; the wrap must still be #GP(0)
+    auto setup = [](CpuHarness &h) {
+        h.flat32();
+        idt_all(h, 0x3000);
+        // mov ebx, 7; mov eax, [0xfffffffe] (#GP); mov ebx, 9; hlt
+        h.load(0x1000, {0xbb, 0x07, 0x00, 0x00, 0x00, 0xa1, 0xfe, 0xff, 0xff, 0xff, 0xbb, 0x09,
+                        0x00, 0x00, 0x00, 0xf4});
+        h.load(0x3000, {0x59, 0x5e, 0xf4}); // pop ecx (error code); pop esi (eip); hlt
+        h.c->regs[R_ESP] = 0x9000;
+        h.set_ip(0x1000);
+    };
+    Engine e(true, false);
+    setup(e.h);
+    run_all(e, 1000, 1000);
+    EXPECT_EQ(e.h.c->regs[R_ESI], 0x1005u);
+    EXPECT_EQ(e.h.c->regs[R_EBX], 7u);
+    EXPECT_EQ(e.h.c->regs[R_ECX], 0u);
+    compare_run(setup, 1000, 1000, "4 GiB wrap");
+}
+
 TEST(Dbt, PageFaultOnTheSecondPageOfAnInstruction)
 {
     // paging on; the code page at 0x400000 is present, 0x401000 is not; an instruction

@@ -31,6 +31,7 @@ uint32_t dbt_block_mode(const Cpu *c)
     bool real = !(c->cr[0] & CR0_PE) || (c->eflags & FL_VM);
     for (int s = 0; s < SEG_COUNT; s++) {
         uint32_t f = c->seg[s].flags;
+        if (c->seg[s].base == 0 && c->seg[s].limit == 0xffffffffu) m |= BM_SEG_FLAT(s);
         if (real) {
             m |= BM_SEG_R(s) | BM_SEG_W(s);
             continue;

@@ -35,6 +35,8 @@ typedef struct Block Block;
  * writable, expand-up): reads BM_SEG_R(s), writes BM_SEG_W(s) */
 #define BM_SEG_R(s) (0x100u << (2 * (s)))
 #define BM_SEG_W(s) (0x200u << (2 * (s)))
+/* per segment register: base 0 and limit 4 GiB (no limit check or base add inline) */
+#define BM_SEG_FLAT(s) (0x100000u << (s))
 
 struct Block {
     /* key */

@@ -192,14 +192,19 @@ static void gen_access_inline(Gen *g, unsigned size, bool store)
     sp->size = (uint8_t)size;
     sp->store = store;
     if (store) emit_mov_rr(cb, 4, HRDX, HR13);
-    /* limit: offset + size - 1 <= limit, computed in 64 bits so a wrap fails */
-    emit_lea(cb, 8, HRAX, mem_base(HRDX, (int32_t)size - 1));
-    emit_mov_rm(cb, 4, HRCX, mem_base(HRBX, OFF(seg) + seg * (int32_t)sizeof(SegCache) +
-                                                 (int32_t)offsetof(SegCache, limit)));
-    emit_alu_rr(cb, ALU_CMP, 8, HRAX, HRCX);
-    sp->patch[sp->npatch++] = emit_jcc_label(cb, CC_A);
-    emit_alu_rm(cb, ALU_ADD, 4, HRDX, mem_base(HRBX, OFF(seg) + seg * (int32_t)sizeof(SegCache) +
-                                                        (int32_t)offsetof(SegCache, base)));
+    if (!(g->b->mode & BM_SEG_FLAT(seg))) {
+        /* limit: offset + size - 1 <= limit, computed in 64 bits so a wrap fails */
+        emit_lea(cb, 8, HRAX, mem_base(HRDX, (int32_t)size - 1));
+        emit_mov_rm(cb, 4, HRCX, mem_base(HRBX, OFF(seg) + seg * (int32_t)sizeof(SegCache) +
+                                                     (int32_t)offsetof(SegCache, limit)));
+        emit_alu_rr(cb, ALU_CMP, 8, HRAX, HRCX);
+        sp->patch[sp->npatch++] = emit_jcc_label(cb, CC_A);
+        emit_alu_rm(cb, ALU_ADD, 4, HRDX,
+                    mem_base(HRBX, OFF(seg) + seg * (int32_t)sizeof(SegCache) +
+                                       (int32_t)offsetof(SegCache, base)));
+    }
+    /* flat: the linear address is the offset; an access wrapping past 4 GiB also
+     * crosses a page, so the page check below sends it to the accessor (#GP) */
     if (size > 1) {
         /* within one page */
         emit_lea(cb, 4, HRCX, mem_base(HRDX, (int32_t)size - 1));
