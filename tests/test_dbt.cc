@@ -442,8 +442,21 @@ void random_insn(std::mt19937 &rng, std::vector<uint8_t> &c)
         break;
     }
     case 14: // mul/imul/xchg/xadd (handlers)
-        switch (r(5)) {
+        switch (r(7)) {
         case 0: c.push_back(0x0f); c.push_back(0xaf); c.push_back(modrm_rr(wreg(), anyreg())); break;
+        case 5: { // mul/imul r/m at 8/16/32 bits (AX or DX:AX or EDX:EAX)
+            unsigned w = r(3);
+            if (w == 1) c.push_back(0x66);
+            c.push_back(w == 2 ? 0xf6 : 0xf7);
+            uint8_t sub = (uint8_t)(4 + r(2));
+            if (r(2)) mem_ebx(sub);
+            else c.push_back(modrm_rr(sub, anyreg()));
+            break;
+        }
+        case 6: // one more of them with a register source
+            c.push_back(0xf7);
+            c.push_back(modrm_rr((uint8_t)(4 + r(2)), anyreg()));
+            break;
         case 3: // imul r, [ebx+d8], imm8 (16 or 32 bits)
             if (r(2)) c.push_back(0x66);
             c.push_back(0x6b);

@@ -336,7 +336,7 @@ static uint32_t flags_written(const Insn *in)
         return FL_ARITH;
     case M_INC: case M_DEC:
         return FL_ARITH & ~FL_CF;
-    case M_IMUL2: case M_IMUL3:
+    case M_IMUL2: case M_IMUL3: case M_MUL: case M_IMUL1:
         return FL_ARITH;
     case M_SHL: case M_SAL: case M_SHR: case M_SAR:
         /* a count of 0 changes nothing: only a constant non-zero count surely writes */
@@ -416,6 +416,10 @@ static bool native_ok(const Gen *g, const Insn *in)
     case M_MOVZX: case M_MOVSX:
         return o0->kind == OPK_REG && (o0->size == 2 || o0->size == 4) &&
                (o1->size == 1 || o1->size == 2) && (o1->kind == OPK_REG || o1->kind == OPK_MEM);
+    case M_MUL:
+    case M_IMUL1:
+        return in->nops == 1 && simple_size(o0->size) &&
+               (o0->kind == OPK_REG || o0->kind == OPK_MEM);
     case M_IMUL2:
     case M_IMUL3:
         return o0->kind == OPK_REG && (o0->size == 2 || o0->size == 4) &&
@@ -615,6 +619,44 @@ static void gen_imul(Gen *g)
     } else {
         emit_mov_mr(cb, sz, greg(d->reg, sz), HRAX);
     }
+}
+
+/* MUL/IMUL r/m: AX = AL * src, DX:AX or EDX:EAX = eAX * src on the host; CF and OF
+ * from the host, SF ZF PF from the low half (AL for bytes) and AF 0 (alu.c). */
+static void gen_mul1(Gen *g)
+{
+    const Insn *in = g->in;
+    const Operand *s = &in->op[0];
+    CodeBuf *cb = &g->cb;
+    unsigned sz = s->size;
+    if (s->kind == OPK_MEM) {
+        gen_ea(g, HRDX);
+        gen_load(g, sz);
+        emit_mov_rr(cb, 4, HRCX, HRAX);
+    } else {
+        emit_mov_rm(cb, sz == 1 ? 1 : 4, HRCX, greg(s->reg, sz));
+    }
+    emit_mov_rm(cb, 4, HRAX, greg(R_EAX, 4));
+    emit_mov_rm(cb, 4, HRDX, greg(R_EDX, 4));
+    emit_unary_r(cb, in->mnem == M_MUL ? UN_MUL : UN_IMUL, sz, HRCX);
+    bool flags = (g->flags_needed & FL_ARITH) != 0;
+    if (flags) {
+        emit_pushf(cb);
+        emit_pop_r(cb, HR12);
+        emit_alu_ri(cb, ALU_AND, 4, HR12, FL_CF | FL_OF);
+        emit_test_rr(cb, sz, HRAX, HRAX);
+        emit_pushf(cb);
+        emit_pop_r(cb, HRSI);
+        emit_alu_ri(cb, ALU_AND, 4, HRSI, FL_SF | FL_ZF | FL_PF);
+        emit_alu_rr(cb, ALU_OR, 4, HR12, HRSI);
+    }
+    if (sz == 1) {
+        emit_mov_mr(cb, 2, greg(R_EAX, 2), HRAX);
+    } else {
+        emit_mov_mr(cb, sz, greg(R_EAX, sz), HRAX);
+        emit_mov_mr(cb, sz, greg(R_EDX, sz), HRDX);
+    }
+    if (flags) merge_flags_from(g, HR12, FL_ARITH);
 }
 
 static Cond gen_cond(Gen *g, unsigned cc);
@@ -968,6 +1010,7 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
                 break;
             case M_PUSH: gen_push(g); break;
             case M_IMUL2: case M_IMUL3: gen_imul(g); break;
+            case M_MUL: case M_IMUL1: gen_mul1(g); break;
             case M_SETcc: gen_setcc(g); break;
             case M_CMOVcc: gen_cmov(g); break;
             case M_POP: gen_pop(g); break;
