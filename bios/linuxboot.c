@@ -21,6 +21,7 @@
 #define HDR_VERSION 0x206
 #define HDR_TYPE_OF_LOADER 0x210
 #define HDR_LOADFLAGS 0x211
+#define HDR_VID_MODE 0x1fa
 #define HDR_RAMDISK_IMAGE 0x218
 #define HDR_RAMDISK_SIZE 0x21c
 #define HDR_HEAP_END_PTR 0x224
@@ -31,6 +32,27 @@
 #define LOADED_HIGH 0x01
 #define CAN_USE_HEAP 0x80
 #define LOADER_TYPE_QEMU 0xb0 /* the id QEMU uses; kernels treat 0xB as "Qemu" */
+
+/* The video mode a `vga=` option on the command line asks for (boot.rst: the boot
+ * loader puts it in the header's vid_mode): normal, ext, ask or a number (decimal or
+ * 0x hex, as the kernel reads it); -1 without one. The last vga= wins. */
+static int cmdline_vga(const char *cmdline)
+{
+    int mode = -1;
+    for (const char *p = cmdline; p && *p; p++) {
+        if ((p != cmdline && p[-1] != ' ') || strncmp(p, "vga=", 4)) continue;
+        const char *v = p + 4;
+        if (!strncmp(v, "normal", 6)) mode = 0xffff;
+        else if (!strncmp(v, "ext", 3)) mode = 0xfffe;
+        else if (!strncmp(v, "ask", 3)) mode = 0xfffd;
+        else {
+            char *end;
+            long n = strtol(v, &end, 0);
+            if (end != v && n >= 0 && n <= 0xffff && (*end == ' ' || *end == 0)) mode = (int)n;
+        }
+    }
+    return mode;
+}
 
 static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 static uint32_t get32(const uint8_t *p)
@@ -310,6 +332,8 @@ int linuxboot_setup(FwCfg *f, uint32_t ram_size, const char *kernel, const char 
     put32(setup + HDR_CMD_LINE_PTR, LB_CMDLINE_ADDR);
     put32(setup + HDR_RAMDISK_IMAGE, rd_addr);
     put32(setup + HDR_RAMDISK_SIZE, rd_size);
+    int vga = cmdline_vga(append);
+    if (vga >= 0) put16(setup + HDR_VID_MODE, (uint16_t)vga);
 
     fwcfg_add_i32(f, LB_FW_CFG_SETUP_ADDR, LB_SETUP_ADDR);
     fwcfg_add_i32(f, LB_FW_CFG_SETUP_SIZE, info.setup_size);

@@ -261,6 +261,31 @@ TEST_F(LinuxBootSetup, FillsFwCfgAndPatchesHeader)
               std::string("/rom@genroms/linuxboot.bin\n", 28));
 }
 
+/* vga= on the command line goes into the header's vid_mode, as a boot loader must */
+TEST_F(LinuxBootSetup, VgaOptionSetsVidMode)
+{
+    struct Case { const char *append; int want; } cases[] = {
+        {"quiet vga=0x317", 0x317}, {"vga=791 console=tty0", 791}, {"vga=ask", 0xfffd},
+        {"vga=ext", 0xfffe}, {"vga=normal x", 0xffff}, {"novga=0x317", -1},
+        {"vga=bogus", -1}, {"vga=0x1ffff", -1}, {"vga=0x301 vga=0x317", 0x317},
+    };
+    for (const Case &c : cases) {
+        FwCfg g;
+        fwcfg_init(&g, nullptr, nullptr);
+        auto img = make_image(0x020f, 1, 2048);
+        img[0x1fa] = 0x34;
+        img[0x1fb] = 0x12;
+        std::string k = file(img);
+        ASSERT_EQ(linuxboot_setup(&g, 64u << 20, k.c_str(), nullptr, c.append, err, sizeof err), 0)
+            << err;
+        const FwCfgItem *setup = item(g, LB_FW_CFG_SETUP_DATA);
+        ASSERT_TRUE(setup);
+        int got = setup->data[0x1fa] | setup->data[0x1fb] << 8;
+        EXPECT_EQ(got, c.want < 0 ? 0x1234 : c.want) << c.append;
+        fwcfg_destroy(&g);
+    }
+}
+
 TEST_F(LinuxBootSetup, NoInitrdNoAppend)
 {
     std::string k = file(make_image(0x0206, 1, 2048));

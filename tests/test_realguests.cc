@@ -346,3 +346,38 @@ TEST(RealGuests, LinuxBootUnderTheLockstepChecker)
     EXPECT_GT(t, 0) << tail(g.serial);
     EXPECT_GT(dbt_stats(g.m->dbt)->checked_blocks, 1000000u);
 }
+
+/* Linux's framebuffer console on the Bochs VBE linear framebuffer: `vga=0x317` makes
+ * the kernel's real-mode setup set VBE mode 1024x768x16 through the VGA BIOS, vesafb
+ * takes the framebuffer, and the console draws its text there; what vga_render shows
+ * (and so the window and screenshots) is that mode with the text in it. */
+TEST(RealGuests, LinuxFramebufferConsoleOnBochsVbe)
+{
+    PREPARE_OR_SKIP("make-linux-guest");
+    if (kSanitized) GTEST_SKIP() << "the kernel's decompression is too slow under ASan";
+    GuestRun g;
+    g.cfg.ram_mb = 256;
+    g.cfg.no_reboot = true;
+    std::string kernel = cache_dir() + "/vmlinuz", initrd = cache_dir() + "/initrd.gz";
+    g.cfg.kernel = kernel.c_str();
+    g.cfg.initrd = initrd.c_str();
+    g.cfg.append = "vga=0x317 console=tty0 console=ttyS0 panic=-1 cryptomgr.notests";
+    ASSERT_TRUE(g.create()) << g.err;
+    ASSERT_GT(run_until(g, "BOOT-OK", 60), 0) << tail(g.serial);
+    EXPECT_NE(g.serial.find("vesafb: mode is 1024x768x16"), std::string::npos) << tail(g.serial);
+    std::vector<uint32_t> fb(1024 * 768);
+    int w = 0, h = 0;
+    ASSERT_EQ(vga_render(&g.m->vga, fb.data(), 1024, 768, &w, &h), 0);
+    EXPECT_EQ(w, 1024);
+    EXPECT_EQ(h, 768);
+    /* console text: light grey glyph pixels on black, in many rows of the screen */
+    size_t lit = 0, rows_with_text = 0;
+    for (int y = 0; y < h; y++) {
+        size_t row = 0;
+        for (int x = 0; x < w; x++) row += (fb[y * w + x] & 0xffffff) != 0;
+        lit += row;
+        rows_with_text += row > 0;
+    }
+    EXPECT_GT(lit, 20000u);
+    EXPECT_GT(rows_with_text, 200u);
+}
