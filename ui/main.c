@@ -177,9 +177,11 @@ int main(int argc, char **argv)
      * so after cont the guest does not race to catch up (monitor) */
     uint64_t paused_ns = 0, pause_start = 0;
     bool was_paused = false;
-    /* 10 ms of virtual time between input polls; 5 ms with a window (sdl) so keys
-     * and the picture feel immediate */
-    const uint64_t slice = ui || tui ? 5000000 : 10000000;
+    /* input is polled every 1.25M instructions (10 ms of virtual time at -icount
+     * shift=3, 1.25 ms at the default 0), half that with a window or the text display
+     * so keys and the picture feel immediate, even in the interpreter */
+    unsigned sh = o.mc.icount_shift < 3 ? o.mc.icount_shift : 3;
+    const uint64_t slice = (ui || tui ? 5000000ull : 10000000ull) >> (3 - sh);
     for (;;) {
         monitor_poll(mon);
         if (in.paused != was_paused) { /* monitor */
