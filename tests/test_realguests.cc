@@ -74,6 +74,20 @@ double run_until(GuestRun &g, const std::string &marker, double vt_limit)
     return vt;
 }
 
+/* A direct boot (-kernel/-initrd/-append) of the cached Debian kernel on 256 MiB with
+ * -no-reboot; the paths live as long as the test program. */
+void direct_boot(GuestRun &g, const char *append, const char *initrd_name = "initrd.gz")
+{
+    static const std::string kernel = cache_dir() + "/vmlinuz";
+    static std::string initrd;
+    initrd = cache_dir() + "/" + initrd_name;
+    g.cfg.ram_mb = 256;
+    g.cfg.no_reboot = true;
+    g.cfg.kernel = kernel.c_str();
+    g.cfg.initrd = initrd.c_str();
+    g.cfg.append = append;
+}
+
 std::string tail(const std::string &s, size_t n = 3000)
 {
     return s.size() <= n ? s : "..." + s.substr(s.size() - n);
@@ -124,12 +138,7 @@ TEST(RealGuests, LinuxShellOnTheSerialConsole)
     PREPARE_OR_SKIP("make-linux-guest");
     if (kSanitized) GTEST_SKIP() << "the kernel's decompression is too slow under ASan";
     GuestRun g;
-    g.cfg.ram_mb = 256;
-    g.cfg.no_reboot = true;
-    std::string kernel = cache_dir() + "/vmlinuz", initrd = cache_dir() + "/initrd.gz";
-    g.cfg.kernel = kernel.c_str();
-    g.cfg.initrd = initrd.c_str();
-    g.cfg.append = "console=ttyS0 panic=-1 cryptomgr.notests dbt86.shell=1";
+    direct_boot(g, "console=ttyS0 panic=-1 cryptomgr.notests dbt86.shell=1");
     ASSERT_TRUE(g.create()) << g.err;
     ASSERT_GT(run_until(g, "SHELL-READY", 60), 0) << tail(g.serial);
     ASSERT_GT(run_until(g, "# ", machine_now_ns(g.m) / 1e9 + 10), 0) << tail(g.serial);
@@ -162,12 +171,7 @@ TEST(RealGuests, LinuxDirectBootToUserSpace)
 {
     PREPARE_OR_SKIP("make-linux-guest");
     GuestRun g;
-    g.cfg.ram_mb = 256;
-    g.cfg.no_reboot = true;
-    std::string kernel = cache_dir() + "/vmlinuz", initrd = cache_dir() + "/initrd.gz";
-    g.cfg.kernel = kernel.c_str();
-    g.cfg.initrd = initrd.c_str();
-    g.cfg.append = "console=ttyS0 earlyprintk=ttyS0 panic=-1 cryptomgr.notests";
+    direct_boot(g, "console=ttyS0 earlyprintk=ttyS0 panic=-1 cryptomgr.notests");
     ASSERT_TRUE(g.create()) << g.err;
 
     /* 1. The bzImage setup code (real mode, arch/x86/boot) ran with its command line:
@@ -333,13 +337,8 @@ TEST(RealGuests, LinuxBootUnderTheLockstepChecker)
     PREPARE_OR_SKIP("make-linux-guest");
     if (kSanitized) GTEST_SKIP() << "too slow under ASan";
     GuestRun g;
-    g.cfg.ram_mb = 256;
-    g.cfg.no_reboot = true;
+    direct_boot(g, "console=ttyS0 panic=-1 cryptomgr.notests");
     g.cfg.dbt_check = true;
-    std::string kernel = cache_dir() + "/vmlinuz", initrd = cache_dir() + "/initrd.gz";
-    g.cfg.kernel = kernel.c_str();
-    g.cfg.initrd = initrd.c_str();
-    g.cfg.append = "console=ttyS0 panic=-1 cryptomgr.notests";
     ASSERT_TRUE(g.create()) << g.err;
     double t = run_until(g, "BOOT-OK", 40);
     EXPECT_NE(g.m->exit.kind, MEXIT_CHECK) << "lockstep difference\n" << tail(g.serial);
@@ -356,12 +355,7 @@ TEST(RealGuests, LinuxFramebufferConsoleOnBochsVbe)
     PREPARE_OR_SKIP("make-linux-guest");
     if (kSanitized) GTEST_SKIP() << "the kernel's decompression is too slow under ASan";
     GuestRun g;
-    g.cfg.ram_mb = 256;
-    g.cfg.no_reboot = true;
-    std::string kernel = cache_dir() + "/vmlinuz", initrd = cache_dir() + "/initrd.gz";
-    g.cfg.kernel = kernel.c_str();
-    g.cfg.initrd = initrd.c_str();
-    g.cfg.append = "vga=0x317 console=tty0 console=ttyS0 panic=-1 cryptomgr.notests";
+    direct_boot(g, "vga=0x317 console=tty0 console=ttyS0 panic=-1 cryptomgr.notests");
     ASSERT_TRUE(g.create()) << g.err;
     ASSERT_GT(run_until(g, "BOOT-OK", 60), 0) << tail(g.serial);
     EXPECT_NE(g.serial.find("vesafb: mode is 1024x768x16"), std::string::npos) << tail(g.serial);
