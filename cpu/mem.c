@@ -132,7 +132,7 @@ static void phys_write_slow(Cpu *c, uint32_t pa, uint32_t v, unsigned size)
 {
     pa &= c->a20_mask;
     if ((pa & PAGE_MASK) + size <= PAGE_SIZE) {
-        uint8_t *p = physmem_wr_ptr(c->mem, pa);
+        uint8_t *p = physmem_wr_ptr_n(c->mem, pa, size);
         if (p) {
             host_store(p, v, size);
             return;
@@ -345,5 +345,5 @@ uint8_t *mem_host_range(Cpu *c, int seg, uint32_t off, uint32_t len, bool write)
         pa = mmu_translate(c, lin, acc, false);
     }
     pa &= c->a20_mask;
-    return write ? physmem_wr_ptr(c->mem, pa) : (uint8_t *)physmem_rd_ptr(c->mem, pa);
+    return write ? physmem_wr_ptr_n(c->mem, pa, len) : (uint8_t *)physmem_rd_ptr(c->mem, pa);
 }

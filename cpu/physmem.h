@@ -26,19 +26,24 @@ typedef struct PhysMem {
     uint32_t generation;     /* bumped whenever the map changes (TLBs re-check) */
     /* Code pages: a RAM page holding translated code has its `wr` pointer parked (NULL)
      * and code[page] set, so that every writer — the CPU's fast paths, DMA — falls
-     * into physmem_wr_ptr(), which unparks the page and calls code_write() to drop the
-     * page's translations before the write happens. */
+     * into physmem_wr_ptr*(), which asks code_write() first: it drops the page's
+     * translations and returns true when [off, off+len) overlaps translated code (the
+     * page is then unparked), or returns false when the write misses it (the write
+     * goes ahead and the page stays parked). */
     uint8_t code[PHYS_PAGES];
-    void (*code_write)(void *opaque, uint32_t page);
+    bool (*code_write)(void *opaque, uint32_t page, uint32_t off, uint32_t len);
     void *code_opaque;
 } PhysMem;
 
-/* A write is about to hit parked code page `page`: unpark it and tell the translator. */
-static inline void physmem_code_written(PhysMem *m, uint32_t page)
+/* A write of `len` bytes at `off` is about to hit parked code page `page`: tell the
+ * translator, and unpark the page if the write touches translated code. Returns true
+ * when the page was unparked. */
+static inline bool physmem_code_written(PhysMem *m, uint32_t page, uint32_t off, uint32_t len)
 {
+    if (m->code_write && !m->code_write(m->code_opaque, page, off, len)) return false;
     m->code[page] = 0;
     m->wr[page] = m->rd[page];
-    if (m->code_write) m->code_write(m->code_opaque, page);
+    return true;
 }
 
 /* Park a RAM page that now holds translated code (ROM pages and pages that read one
@@ -70,15 +75,26 @@ static inline uint8_t *physmem_rd_ptr(const PhysMem *m, uint32_t addr)
     return p ? p + (addr & PAGE_MASK) : NULL;
 }
 
-/* The host address to write `addr`, or NULL (ROM or MMIO). Unparks a code page. */
-static inline uint8_t *physmem_wr_ptr(PhysMem *m, uint32_t addr)
+/* The host address to write `len` bytes at `addr` (within one page), or NULL (ROM or
+ * MMIO). On a parked code page the translator decides (physmem_code_written); a write
+ * that misses translated code gets the RAM address while the page stays parked. */
+static inline uint8_t *physmem_wr_ptr_n(PhysMem *m, uint32_t addr, uint32_t len)
 {
-    uint8_t *p = m->wr[addr >> PAGE_SHIFT];
-    if (!p && m->code[addr >> PAGE_SHIFT]) {
-        physmem_code_written(m, addr >> PAGE_SHIFT);
-        p = m->wr[addr >> PAGE_SHIFT];
+    uint32_t page = addr >> PAGE_SHIFT;
+    uint8_t *p = m->wr[page];
+    if (!p && m->code[page]) {
+        if (!physmem_code_written(m, page, addr & PAGE_MASK, len))
+            return m->rd[page] + (addr & PAGE_MASK);
+        p = m->wr[page];
     }
     return p ? p + (addr & PAGE_MASK) : NULL;
+}
+
+/* The host address to write from `addr` to the end of its page (DMA and other bulk
+ * writers: the whole rest of the page counts as written), or NULL (ROM or MMIO). */
+static inline uint8_t *physmem_wr_ptr(PhysMem *m, uint32_t addr)
+{
+    return physmem_wr_ptr_n(m, addr, PAGE_SIZE - (addr & PAGE_MASK));
 }
 
 #endif

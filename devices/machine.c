@@ -92,7 +92,7 @@ static void machine_pam_update(void *opaque)
 static void machine_map_memory(Machine *m)
 {
     /* the translator's code-write hook survives a re-map */
-    void (*code_write)(void *, uint32_t) = m->mem->code_write;
+    bool (*code_write)(void *, uint32_t, uint32_t, uint32_t) = m->mem->code_write;
     void *code_opaque = m->mem->code_opaque;
     uint32_t gen = m->mem->generation;
     memset(m->mem, 0, sizeof(*m->mem));

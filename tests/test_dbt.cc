@@ -190,6 +190,36 @@ TEST(Dbt, SelfModifyingCodeSeesTheNewBytes)
     compare_run(setup, 10000, 5, "smc, budget 5");
 }
 
+TEST(Dbt, DataNextToCodeDoesNotInvalidateIt)
+{
+    // a loop that keeps a counter in the same page as its code: the writes miss the
+    // translated bytes, so the block stays (no invalidation), and a write that does hit
+    // them (the last one, into the loop's own immediate) still takes effect
+    auto setup = [](CpuHarness &h) {
+        h.flat32();
+        // 1000: mov ecx, 100
+        // 1005: l: add dword [0x1800], ecx   (data in the code page)
+        // 100b: dec ecx
+        // 100c: jnz l
+        // 100e: mov byte [0x1016], 0x07     (the immediate of the next instruction)
+        // 1015: mov eax, 1; hlt
+        h.load(0x1000, {0xb9, 0x64, 0x00, 0x00, 0x00, 0x01, 0x0d, 0x00, 0x18, 0x00, 0x00,
+                        0x49, 0x75, 0xf7, 0xc6, 0x05, 0x16, 0x10, 0x00, 0x00, 0x07, 0xb8,
+                        0x01, 0x00, 0x00, 0x00, 0xf4});
+        h.set_ip(0x1000);
+    };
+    Engine e(true, false);
+    setup(e.h);
+    run_all(e, 10000, 10000);
+    EXPECT_EQ(e.h.rd32(0x1800), 5050u);
+    EXPECT_EQ(e.h.c->regs[R_EAX], 7u); // mov eax, 1 became mov eax, 7 before it ran
+    EXPECT_GE(dbt_stats(e.d)->code_page_data_writes, 99u);
+    // one write hits code: the page's (three) blocks go once, not once per data write
+    EXPECT_LE(dbt_stats(e.d)->invalidations, 3u);
+    compare_run(setup, 10000, 10000, "data next to code");
+    compare_run(setup, 10000, 3, "data next to code, budget 3");
+}
+
 TEST(Dbt, PreciseFaultsInTranslatedCode)
 {
     // A #GP from a load past the DS limit in the middle of a block: the handler sees

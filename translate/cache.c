@@ -50,10 +50,29 @@ uint32_t dbt_block_mode(const Cpu *c)
 static inline uint32_t hash_pc(uint32_t pa) { return (pa ^ (pa >> 13)) & (DBT_HASH_SIZE - 1); }
 static inline uint32_t jc_hash(uint32_t lin) { return (lin ^ (lin >> 12)) & (DBT_JC_SIZE - 1); }
 
-static void code_write_hook(void *opaque, uint32_t page)
+/* PhysMem's question before a write into a parked page: does [off, off+len) touch
+ * translated code? Only then are the page's blocks dropped (and the page unparked);
+ * data written next to code leaves them alone. */
+static bool code_write_hook(void *opaque, uint32_t page, uint32_t off, uint32_t len)
 {
     Dbt *d = opaque;
+    const uint64_t *bits = d->code_bits[page];
+    if (bits && d->page_head[page]) {
+        uint32_t end = off + len > PAGE_SIZE ? PAGE_SIZE : off + len;
+        bool hit = false;
+        for (uint32_t b = off; b < end && !hit; b++) hit = (bits[b >> 6] >> (b & 63)) & 1;
+        if (!hit) {
+            d->stats.code_page_data_writes++;
+            return false;
+        }
+    }
     dbt_invalidate_page(d, page);
+    return true;
+}
+
+static void clear_code_bits(Dbt *d, uint32_t page)
+{
+    if (d->code_bits[page]) memset(d->code_bits[page], 0, PAGE_SIZE / 8);
 }
 
 void dbt_options_defaults(DbtOptions *o)
@@ -69,7 +88,10 @@ static void reset_tables(Dbt *d)
     memset(d->jc, 0, sizeof(d->jc));
     for (uint32_t i = 0; i < d->nblocks; i++) {
         Block *b = &d->blocks[i];
-        if (b->valid) d->page_head[b->phys_pc >> PAGE_SHIFT] = NULL;
+        if (b->valid) {
+            d->page_head[b->phys_pc >> PAGE_SHIFT] = NULL;
+            clear_code_bits(d, b->phys_pc >> PAGE_SHIFT);
+        }
     }
     d->nblocks = 0;
     d->ninsn_pool = 0;
@@ -143,7 +165,9 @@ Dbt *dbt_create(Cpu *c, const DbtOptions *o, char *err, size_t errlen)
     d->page_head = calloc(PHYS_PAGES, sizeof(Block *));
     d->page_hot = calloc(PHYS_PAGES, 1);
     d->page_stamp = calloc(PHYS_PAGES, sizeof(uint32_t));
-    if (!d->blocks || !d->insn_pool || !d->page_head || !d->page_hot || !d->page_stamp)
+    d->code_bits = calloc(PHYS_PAGES, sizeof(uint64_t *));
+    if (!d->blocks || !d->insn_pool || !d->page_head || !d->page_hot || !d->page_stamp ||
+        !d->code_bits)
         goto nomem;
     d->stub_len = dbt_gen_trampolines(d, d->code_rw, d->code, d->code_size);
     if (!d->stub_len) goto nomem;
@@ -176,6 +200,9 @@ void dbt_destroy(Dbt *d)
     free(d->page_head);
     free(d->page_hot);
     free(d->page_stamp);
+    if (d->code_bits)
+        for (uint32_t p = 0; p < PHYS_PAGES; p++) free(d->code_bits[p]);
+    free(d->code_bits);
     free(d);
 }
 
@@ -187,11 +214,13 @@ void dbt_print_stats(const Dbt *d, FILE *f)
     const DbtStats *s = &d->stats;
     fprintf(f,
             "dbt86: translator: %llu blocks (%llu instructions, %llu via handlers) translated, "
-            "%llu block runs, %llu chains, %llu invalidated, %llu flushes, "
+            "%llu block runs, %llu chains, %llu invalidated, %llu data writes to code pages, "
+            "%llu flushes, "
             "%llu interpreted steps (%llu without a block, %llu at a budget's end)",
             (unsigned long long)s->blocks_translated, (unsigned long long)s->insns_translated,
             (unsigned long long)s->helper_insns, (unsigned long long)s->block_execs,
             (unsigned long long)s->chains, (unsigned long long)s->invalidations,
+            (unsigned long long)s->code_page_data_writes,
             (unsigned long long)s->flushes, (unsigned long long)s->interp_steps,
             (unsigned long long)s->interp_noblock, (unsigned long long)s->interp_budget);
     if (d->opt.check)
@@ -270,6 +299,7 @@ void dbt_invalidate_page(Dbt *d, uint32_t page)
 {
     Block *b = d->page_head[page];
     d->page_head[page] = NULL;
+    clear_code_bits(d, page);
     /* a page whose translations die soon after they were made (self-modifying code,
      * code and data on one page) is left to the interpreter; a page merely reused
      * later (freed memory, a new program) starts counting again */
@@ -401,6 +431,11 @@ static Block *translate(Dbt *d, uint32_t pa, uint32_t mode)
     d->hash[h] = b;
     uint32_t pg = pa >> PAGE_SHIFT;
     d->page_stamp[pg] = (uint32_t)(c->icount >> 10);
+    if (!d->code_bits[pg]) d->code_bits[pg] = calloc(PAGE_SIZE / 64, sizeof(uint64_t));
+    if (d->code_bits[pg]) { /* (without memory for them, every write invalidates) */
+        for (uint32_t o = pa & PAGE_MASK; o < (pa & PAGE_MASK) + glen; o++)
+            d->code_bits[pg][o >> 6] |= 1ull << (o & 63);
+    }
     b->page_next = d->page_head[pg];
     d->page_head[pg] = b;
     if (c->mem->wr[pg]) {

@@ -43,6 +43,7 @@ typedef struct DbtStats {
     uint64_t insns_translated;
     uint64_t flushes;            /* full code-cache flushes */
     uint64_t invalidations;      /* blocks dropped because their page was written */
+    uint64_t code_page_data_writes; /* writes to a code page that missed its code */
     uint64_t helper_insns;       /* translated instructions that call an interpreter handler */
     uint64_t interp_steps;       /* instructions run by the interpreter (no block) */
     uint64_t interp_noblock;     /*   of which: no block possible there */

@@ -94,6 +94,7 @@ struct Dbt {
     Block **page_head;     /* per physical page: blocks on it (PHYS_PAGES entries) */
     uint8_t *page_hot;     /* per physical page: quick invalidations in a row */
     uint32_t *page_stamp;  /* per physical page: icount / 1024 at its last translation */
+    uint64_t **code_bits;  /* per physical page: bytes covered by its blocks (or NULL) */
     uint32_t mem_generation;
     /* dispatcher */
     uintptr_t link;        /* exit slot the last block left through (0: none) */
