@@ -321,12 +321,12 @@ TEST(Monitor, NographicMuxOnATerminal)
     auto type = [&](const std::string &s) { ASSERT_EQ(write(master, s.data(), s.size()), (ssize_t)s.size()); };
     EXPECT_TRUE(read_until("keyecho ready", 20)) << seen;
     type("\x01" "c");
-    EXPECT_TRUE(read_until("(qemu) ", 5)) << seen;
+    EXPECT_TRUE(read_until("(qemu) ", 20)) << seen;
     type("info statx\x7fus\r"); /* the monitor echoes and handles backspace */
-    EXPECT_TRUE(read_until("info statx\b \bus", 5)) << seen;
-    EXPECT_TRUE(read_until("VM status: running", 5)) << seen;
+    EXPECT_TRUE(read_until("info statx\b \bus", 20)) << seen;
+    EXPECT_TRUE(read_until("VM status: running", 20)) << seen;
     type("sendkey a\r");
-    EXPECT_TRUE(read_until("k=1e", 5)) << seen;
+    EXPECT_TRUE(read_until("k=1e", 20)) << seen;
     /* back to the serial port: monitor commands are now bytes for COM1 */
     type("\x01" "c");
     sleep_s(0.2);
@@ -334,7 +334,7 @@ TEST(Monitor, NographicMuxOnATerminal)
     type("info status\r");
     EXPECT_FALSE(read_until("VM status", 1)) << seen;
     type("\x01" "c");
-    EXPECT_TRUE(read_until("(qemu) ", 5)) << seen;
+    EXPECT_TRUE(read_until("(qemu) ", 20)) << seen;
     type("quit\r");
     int st = 0;
     double end = mono_s() + 10;
