@@ -522,9 +522,12 @@ void random_insn(std::mt19937 &rng, std::vector<uint8_t> &c)
     }
 }
 
+// Seeds above 300 run with paging on (identity map) and the data straddling a page
+// boundary, so inline accesses also cross pages through the TLB path.
 TEST(Dbt, RandomSequencesUnderTheLockstepChecker)
 {
-    for (unsigned seed = 1; seed <= 300; seed++) {
+    for (unsigned seed = 1; seed <= 400; seed++) {
+        bool paged = seed > 300;
         std::mt19937 rng(seed);
         std::vector<uint8_t> code;
         // a counted loop around a random body, so that chained blocks run many times
@@ -543,8 +546,19 @@ TEST(Dbt, RandomSequencesUnderTheLockstepChecker)
         auto setup = [&](CpuHarness &h) {
             h.flat32();
             h.load(0x1000, code);
-            for (uint32_t a = 0x2000; a < 0x3000; a += 4) h.wr32(a, a * 2654435761u);
-            h.c->regs[R_EBX] = 0x2000;
+            for (uint32_t a = 0x2000; a < 0x4000; a += 4) h.wr32(a, a * 2654435761u);
+            h.c->regs[R_EBX] = paged ? 0x2fc0 : 0x2000;
+            if (paged) {
+                uint32_t pd = 0x100000, pt = 0x101000;
+                for (uint32_t i = 0; i < 1024; i++) h.wr32(pt + i * 4, (i << 12) | 3);
+                // linear 0x3000 is physical 0x5000: a page-crossing access that ran on
+                // into the next host page would see other data
+                h.wr32(pt + 3 * 4, 0x5000 | 3);
+                for (uint32_t a = 0x5000; a < 0x6000; a += 4) h.wr32(a, a * 40503u + 7);
+                h.wr32(pd, pt | 3);
+                h.c->cr[3] = pd;
+                h.c->cr[0] |= CR0_PG;
+            }
             for (int r = 0; r < 8; r++)
                 if (r != R_EBX && r != R_ESP && r != R_EBP) h.c->regs[r] = (uint32_t)rng();
             h.c->regs[R_ESI] &= 0x3f;

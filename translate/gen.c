@@ -205,7 +205,7 @@ static void gen_access_inline(Gen *g, unsigned size, bool store)
     }
     /* flat: the linear address is the offset; an access wrapping past 4 GiB also
      * crosses a page, so the page check below sends it to the accessor (#GP) */
-    if (size > 1) {
+    if (size > 1 && !(g->b->mode & BM_PG)) {
         /* within one page */
         emit_lea(cb, 4, HRCX, mem_base(HRDX, (int32_t)size - 1));
         emit_alu_rr(cb, ALU_XOR, 4, HRCX, HRDX);
@@ -217,8 +217,10 @@ static void gen_access_inline(Gen *g, unsigned size, bool store)
         unsigned bit = 1u << (acc * 2 + (((g->b->mode >> BM_CPL_SHIFT) & 3) == 3));
         emit_mov_rr(cb, 4, HRAX, HRDX);
         emit_shift_ri(cb, SH_SHR, 4, HRAX, 12);
-        emit_movzx_rr(cb, 4, 1, HRAX, HRAX);          /* TLB index */
-        emit_mov_rr(cb, 4, HRCX, HRDX);
+        emit_movzx_rr(cb, 4, 1, HRAX, HRAX);          /* TLB index of the first byte */
+        /* the tag is compared with the page of the LAST byte: an access that crosses
+         * into the next page (or wraps past 4 GiB) misses and takes the slow path */
+        emit_lea(cb, 4, HRCX, mem_base(HRDX, (int32_t)size - 1));
         emit_alu_ri(cb, ALU_AND, 4, HRCX, (int32_t)0xfffff000u);
         emit_alu_ri(cb, ALU_OR, 4, HRCX, TLB_VALID);
         emit_lea(cb, 8, HRSI, mem_bisd(HRAX, HRAX, 2, 0)); /* index * 3 */
