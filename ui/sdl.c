@@ -295,7 +295,10 @@ static void paste_clipboard(SdlUi *ui)
 /* Ctrl+Alt+letter hotkeys. Returns true when the key was one (not sent to the guest). */
 static bool hotkey(SdlUi *ui, Input *in, Machine *m, const SDL_KeyboardEvent *k)
 {
-    SDL_Keymod mod = SDL_GetModState();
+    /* the modifiers as they were at this key's event: SDL_GetModState() is the state
+     * after every event pumped so far, which on a busy host may already include the
+     * release of Ctrl and Alt */
+    SDL_Keymod mod = (SDL_Keymod)k->keysym.mod;
     if (!(mod & KMOD_CTRL) || !(mod & KMOD_ALT)) return false;
     SDL_Scancode sc = k->keysym.scancode;
     switch (sc) {
