@@ -21,6 +21,15 @@ static void str_step(Cpu *c, int r, uint32_t delta, uint32_t amask)
     c->regs[r] = (c->regs[r] & ~amask) | ((c->regs[r] + delta) & amask);
 }
 
+/* Elements of `sz` bytes from seg:off that fit before the end of the linear page and
+ * before the offset wraps at the address size (the fast path's limit for one run). */
+static uint32_t run_room(const Cpu *c, int seg, uint32_t off, unsigned sz, uint32_t amask)
+{
+    uint32_t room = (PAGE_SIZE - ((c->seg[seg].base + off) & PAGE_MASK)) / sz;
+    uint32_t nowrap = (amask - off) / sz + 1;
+    return nowrap < room ? nowrap : room;
+}
+
 static void string_op(Cpu *c, const Insn *in, enum StrOp op)
 {
     unsigned sz = in->op[0].size;
@@ -40,11 +49,9 @@ static void string_op(Cpu *c, const Insn *in, enum StrOp op)
             if (cnt == 0) return;
             uint32_t si = c->regs[R_ESI] & amask, di = c->regs[R_EDI] & amask;
             uint32_t n = cnt < STRING_CHUNK - i ? cnt : STRING_CHUNK - i;
-            uint32_t room = (PAGE_SIZE - ((c->seg[SEG_ES].base + di) & PAGE_MASK)) / sz;
-            if ((amask - di) / sz + 1 < room) room = (amask - di) / sz + 1; /* no wrap */
+            uint32_t room = run_room(c, SEG_ES, di, sz, amask);
             if (op == SO_MOVS) {
-                uint32_t rs = (PAGE_SIZE - ((c->seg[in->seg].base + si) & PAGE_MASK)) / sz;
-                if ((amask - si) / sz + 1 < rs) rs = (amask - si) / sz + 1;
+                uint32_t rs = run_room(c, in->seg, si, sz, amask);
                 if (rs < room) room = rs;
             }
             if (room < n) n = room;

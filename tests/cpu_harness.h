@@ -130,6 +130,18 @@ struct CpuHarness {
     }
     /* 32-bit flat protected mode at CPL 0: GDT at 0x500 with null, code 0x08,
      * data 0x10 (4 GiB, G=1, D=1); IDT base 0x0 limit 0 unless set by the test. */
+    /* An IDT at 0x800 for the 32 exception vectors, every one an interrupt gate to
+     * `handler` in the flat32() code segment. */
+    void idt_all(uint32_t handler)
+    {
+        for (int v = 0; v < 32; v++) {
+            uint32_t a = 0x800 + v * 8;
+            wr32(a, (handler & 0xffff) | (0x08u << 16));
+            wr32(a + 4, (handler & 0xffff0000u) | 0x8e00u);
+        }
+        c->idtr.base = 0x800;
+        c->idtr.limit = 32 * 8 - 1;
+    }
     void flat32()
     {
         put_desc(0x500, 0, 0, 0);

@@ -105,17 +105,6 @@ void compare_run(Setup setup, uint64_t total, uint64_t slice, const char *what,
     expect_same(interp, fast, (std::string(what) + ", no checker").c_str());
 }
 
-// An IDT at 0x800 whose every vector points at `handler` (flat32 code selector).
-void idt_all(CpuHarness &h, uint32_t handler)
-{
-    for (int v = 0; v < 32; v++) {
-        uint32_t a = 0x800 + v * 8;
-        h.wr32(a, (handler & 0xffff) | (0x08u << 16));
-        h.wr32(a + 4, (handler & 0xffff0000u) | 0x8e00u);
-    }
-    h.c->idtr.base = 0x800;
-    h.c->idtr.limit = 32 * 8 - 1;
-}
 
 TEST(Dbt, LoopSumsLikeTheInterpreter)
 {
@@ -226,7 +215,7 @@ TEST(Dbt, PreciseFaultsInTranslatedCode)
     // the faulting EIP and every earlier instruction's effect, none of the later ones.
     auto setup = [](CpuHarness &h) {
         h.flat32();
-        idt_all(h, 0x3000);
+        h.idt_all(0x3000);
         h.c->seg[SEG_DS].limit = 0xffff;
         // 1000: mov eax,1; add ebx,eax; mov edx,[0x20000] (#GP); mov eax,2; hlt
         h.load(0x1000, {0xb8, 0x01, 0x00, 0x00, 0x00, 0x01, 0xc3, 0x8b, 0x15, 0x00, 0x00,
@@ -250,7 +239,7 @@ TEST(Dbt, AccessWrappingPast4GiBInAFlatSegmentIsGP)
     // flat segments skip the limit check inline; the wrap must still be #GP(0)
     auto setup = [](CpuHarness &h) {
         h.flat32();
-        idt_all(h, 0x3000);
+        h.idt_all(0x3000);
         // mov ebx, 7; mov eax, [0xfffffffe] (#GP); mov ebx, 9; hlt
         h.load(0x1000, {0xbb, 0x07, 0x00, 0x00, 0x00, 0xa1, 0xfe, 0xff, 0xff, 0xff, 0xbb, 0x09,
                         0x00, 0x00, 0x00, 0xf4});
@@ -273,7 +262,7 @@ TEST(Dbt, PageFaultOnTheSecondPageOfAnInstruction)
     // starts 2 bytes before the boundary.
     auto setup = [](CpuHarness &h) {
         h.flat32();
-        idt_all(h, 0x3000);
+        h.idt_all(0x3000);
         uint32_t pd = 0x100000, pt = 0x101000;
         for (uint32_t i = 0; i < 1024; i++) h.wr32(pt + i * 4, (i << 12) | 3); // 0-4M identity
         h.wr32(pd, pt | 3);
@@ -317,7 +306,7 @@ TEST(Dbt, OverlongInstructionRaisesGP)
 {
     auto setup = [](CpuHarness &h) {
         h.flat32();
-        idt_all(h, 0x3000);
+        h.idt_all(0x3000);
         std::vector<uint8_t> c(16, 0x66); // 15 prefixes + nop: 16 bytes
         c[15] = 0x90;
         h.load(0x1000, c);

@@ -100,13 +100,8 @@ TEST(StringFast, PageFaultMidwayLeavesTheSameProgress)
 {
     compare([](CpuHarness &h) {
         h.flat32();
-        for (int v = 0; v < 32; v++) { // every vector: pop error code, hlt
-            h.wr32(0x800 + v * 8, 0x3000 | (0x08u << 16));
-            h.wr32(0x800 + v * 8 + 4, 0x8e00u);
-        }
-        h.c->idtr.base = 0x800;
-        h.c->idtr.limit = 255;
-        h.load(0x3000, {0x59, 0xf4});
+        h.idt_all(0x3000);
+        h.load(0x3000, {0x59, 0xf4}); // every vector: pop error code, hlt
         uint32_t pd = 0x100000, pt = 0x101000;
         for (uint32_t i = 0; i < 1024; i++) h.wr32(pt + i * 4, (i << 12) | 3);
         h.wr32(pt + 0x52 * 4, 0); // 0x52000 not present

@@ -82,36 +82,26 @@ void dbt_options_defaults(DbtOptions *o)
     o->native = true;
 }
 
-static void reset_tables(Dbt *d)
-{
-    memset(d->hash, 0, sizeof(d->hash));
-    memset(d->jc, 0, sizeof(d->jc));
-    for (uint32_t i = 0; i < d->nblocks; i++) {
-        Block *b = &d->blocks[i];
-        if (b->valid) {
-            d->page_head[b->phys_pc >> PAGE_SHIFT] = NULL;
-            clear_code_bits(d, b->phys_pc >> PAGE_SHIFT);
-        }
-    }
-    d->nblocks = 0;
-    d->ninsn_pool = 0;
-    d->code_used = d->stub_len;
-    d->link = 0;
-}
-
 void dbt_flush(Dbt *d)
 {
-    /* unpark every code page: no translation is left to protect */
+    PhysMem *mem = d->cpu->mem;
     for (uint32_t i = 0; i < d->nblocks; i++) {
         Block *b = &d->blocks[i];
         if (!b->valid) continue;
         uint32_t page = b->phys_pc >> PAGE_SHIFT;
-        if (d->cpu->mem->code[page]) {
-            d->cpu->mem->code[page] = 0;
-            d->cpu->mem->wr[page] = d->cpu->mem->rd[page];
+        d->page_head[page] = NULL;
+        clear_code_bits(d, page);
+        if (mem->code[page]) { /* unpark: no translation is left to protect */
+            mem->code[page] = 0;
+            mem->wr[page] = mem->rd[page];
         }
     }
-    reset_tables(d);
+    memset(d->hash, 0, sizeof(d->hash));
+    memset(d->jc, 0, sizeof(d->jc));
+    d->nblocks = 0;
+    d->ninsn_pool = 0;
+    d->code_used = d->stub_len;
+    d->link = 0;
     memset(d->cpu->tlb_host, 0, sizeof(d->cpu->tlb_host));
     memset(d->page_hot, 0, PHYS_PAGES);
     d->mem_generation = d->cpu->mem->generation;
@@ -457,6 +447,23 @@ static Block *translate(Dbt *d, uint32_t pa, uint32_t mode)
  * translated and its page is in the TLB, else NULL (translated code then returns to
  * the dispatcher). It never translates, so no code moves under the running block.
  * Near branches keep the mode, so the caller passes its own. */
+/* The translated block for CS:EIP at physical `pa` in `mode`, from the jump cache or
+ * the hash table (then put in the jump cache), or NULL. */
+static Block *find_block(Dbt *d, uint32_t lin, uint32_t pa, uint32_t mode)
+{
+    const Cpu *c = d->cpu;
+    uint32_t j = jc_hash(lin);
+    Block *b = d->jc[j];
+    if (b && key_matches(b, pa, c, mode)) return b;
+    for (b = d->hash[hash_pc(pa)]; b; b = b->hash_next)
+        if (key_matches(b, pa, c, mode)) break;
+    if (b) {
+        d->jc[j] = b;
+        b->jc_index = j;
+    }
+    return b;
+}
+
 const uint8_t *dbt_indirect(Dbt *d, uint32_t mode)
 {
     Cpu *c = d->cpu;
@@ -466,14 +473,8 @@ const uint8_t *dbt_indirect(Dbt *d, uint32_t mode)
     uint32_t pa = lin;
     if ((c->cr[0] & CR0_PG) && !mmu_lookup_fast(c, lin, MMU_FETCH, &pa)) return NULL;
     pa &= c->a20_mask;
-    Block *b = d->jc[jc_hash(lin)];
-    if (!b || !key_matches(b, pa, c, mode)) {
-        for (b = d->hash[hash_pc(pa)]; b; b = b->hash_next)
-            if (key_matches(b, pa, c, mode)) break;
-        if (!b) return NULL;
-        d->jc[jc_hash(lin)] = b;
-        b->jc_index = jc_hash(lin);
-    }
+    Block *b = find_block(d, lin, pa, mode);
+    if (!b) return NULL;
     d->stats.indirect_hits++;
     return b->entry;
 }
@@ -493,17 +494,12 @@ Block *dbt_lookup(Dbt *d)
     }
     pa &= c->a20_mask;
     uint32_t mode = dbt_block_mode(c);
-    uint32_t j = jc_hash(lin);
-    Block *b = d->jc[j];
-    if (b && key_matches(b, pa, c, mode)) return b;
-    for (b = d->hash[hash_pc(pa)]; b; b = b->hash_next)
-        if (key_matches(b, pa, c, mode)) break;
-    if (!b) {
-        if (d->page_hot[pa >> PAGE_SHIFT] >= DBT_HOT_PAGE_LIMIT) return NULL;
-        b = translate(d, pa, mode);
-        if (!b) return NULL;
-    }
-    d->jc[j] = b;
-    b->jc_index = j;
+    Block *b = find_block(d, lin, pa, mode);
+    if (b) return b;
+    if (d->page_hot[pa >> PAGE_SHIFT] >= DBT_HOT_PAGE_LIMIT) return NULL;
+    b = translate(d, pa, mode);
+    if (!b) return NULL;
+    d->jc[jc_hash(lin)] = b;
+    b->jc_index = jc_hash(lin);
     return b;
 }

@@ -91,6 +91,7 @@ typedef struct Gen {
     SlowPath slow[DBT_MAX_BLOCK_INSNS * 2 + 4];
     unsigned nslow;
     bool accessed;     /* the current instruction called a memory accessor */
+    bool slot_used[2]; /* exit slots the block jumps through */
     int mseg;          /* segment of the current memory access (in->seg, or SS) */
     const Insn *in;
     uint32_t eip, next; /* current instruction and the one after it */
@@ -106,15 +107,23 @@ static void flush_icount(Gen *g)
     }
 }
 
-/* Store what cpu_fault() restores (instruction start EIP and ESP) and bring icount up
- * to date: needed once per instruction before its first call that can fault. */
+/* Add `pending` retired instructions to icount and store what cpu_fault() restores:
+ * the instruction's start EIP and its ESP (unchanged so far). Clobbers EAX. */
+static void emit_fault_state(CodeBuf *cb, unsigned pending, uint32_t eip)
+{
+    if (pending) emit_alu_mi(cb, ALU_ADD, 8, CPU_MEM(icount), (int32_t)pending);
+    emit_mov_mi(cb, 4, CPU_MEM(insn_eip), (int32_t)eip);
+    emit_mov_rm(cb, 4, HRAX, mem_base(HRBX, OFF(regs) + R_ESP * 4));
+    emit_mov_mr(cb, 4, CPU_MEM(insn_esp), HRAX);
+}
+
+/* The fault state in line, once per instruction before its first call that can fault
+ * (icount is then up to date for the rest of the block). */
 static void prep_fault(Gen *g)
 {
     if (g->prepped) return;
-    flush_icount(g);
-    emit_mov_mi(&g->cb, 4, CPU_MEM(insn_eip), (int32_t)g->eip);
-    emit_mov_rm(&g->cb, 4, HRAX, mem_base(HRBX, OFF(regs) + R_ESP * 4));
-    emit_mov_mr(&g->cb, 4, CPU_MEM(insn_esp), HRAX);
+    emit_fault_state(&g->cb, g->pending, g->eip);
+    g->pending = 0;
     g->prepped = true;
 }
 
@@ -589,6 +598,22 @@ static void gen_movx(Gen *g)
     emit_mov_mr(&g->cb, d->size, greg(d->reg, d->size), HRAX);
 }
 
+/* After a host MUL/IMUL (low half of the product in EAX, host flags live): R12D = the
+ * guest flags by the interpreter's rules (alu.c): CF and OF from the host (high half
+ * significant), SF ZF PF from the low `sz` bytes, AF 0. Clobbers RSI. */
+static void gen_mul_flags(Gen *g, unsigned sz)
+{
+    CodeBuf *cb = &g->cb;
+    emit_pushf(cb);
+    emit_pop_r(cb, HR12);
+    emit_alu_ri(cb, ALU_AND, 4, HR12, FL_CF | FL_OF);
+    emit_test_rr(cb, sz, HRAX, HRAX);
+    emit_pushf(cb);
+    emit_pop_r(cb, HRSI);
+    emit_alu_ri(cb, ALU_AND, 4, HRSI, FL_SF | FL_ZF | FL_PF);
+    emit_alu_rr(cb, ALU_OR, 4, HR12, HRSI);
+}
+
 /* IMUL r, r/m [, imm]: the host's product; CF and OF from the host (high half
  * significant), SF ZF PF from the low half and AF 0, as the interpreter (alu.c). */
 static void gen_imul(Gen *g)
@@ -608,14 +633,7 @@ static void gen_imul(Gen *g)
     else
         emit_imul_rri(cb, sz, HRAX, HRAX, (int32_t)in->imm);
     if (g->flags_needed & FL_ARITH) {
-        emit_pushf(cb);
-        emit_pop_r(cb, HR12);
-        emit_alu_ri(cb, ALU_AND, 4, HR12, FL_CF | FL_OF);
-        emit_test_rr(cb, sz, HRAX, HRAX);
-        emit_pushf(cb);
-        emit_pop_r(cb, HRCX);
-        emit_alu_ri(cb, ALU_AND, 4, HRCX, FL_SF | FL_ZF | FL_PF);
-        emit_alu_rr(cb, ALU_OR, 4, HR12, HRCX);
+        gen_mul_flags(g, sz);
         emit_mov_mr(cb, sz, greg(d->reg, sz), HRAX);
         merge_flags_from(g, HR12, FL_ARITH);
     } else {
@@ -642,16 +660,7 @@ static void gen_mul1(Gen *g)
     emit_mov_rm(cb, 4, HRDX, greg(R_EDX, 4));
     emit_unary_r(cb, in->mnem == M_MUL ? UN_MUL : UN_IMUL, sz, HRCX);
     bool flags = (g->flags_needed & FL_ARITH) != 0;
-    if (flags) {
-        emit_pushf(cb);
-        emit_pop_r(cb, HR12);
-        emit_alu_ri(cb, ALU_AND, 4, HR12, FL_CF | FL_OF);
-        emit_test_rr(cb, sz, HRAX, HRAX);
-        emit_pushf(cb);
-        emit_pop_r(cb, HRSI);
-        emit_alu_ri(cb, ALU_AND, 4, HRSI, FL_SF | FL_ZF | FL_PF);
-        emit_alu_rr(cb, ALU_OR, 4, HR12, HRSI);
-    }
+    if (flags) gen_mul_flags(g, sz);
     if (sz == 1) {
         emit_mov_mr(cb, 2, greg(R_EAX, 2), HRAX);
     } else {
@@ -738,37 +747,27 @@ static void gen_shift(Gen *g)
         emit_shift_ri8(cb, op, sz, HRAX, (uint8_t)cnt);
     }
     bool flags = (g->flags_needed & fmask) != 0;
-    if (flags && rotate) {
-        /* ROL: CF = LSB, OF = CF ^ MSB; ROR: CF = MSB, OF = MSB ^ bit width-2 (alu.c) */
+    if (flags) {
         unsigned bits = sz * 8;
-        emit_mov_rr(cb, 4, HR12, HRAX);
-        emit_mov_rr(cb, 4, HRDX, HRAX);
-        if (op == SH_ROL) {
-            emit_shift_ri(cb, SH_SHR, 4, HRDX, (uint8_t)(bits - 1));
+        bool left = op == SH_SHL || op == SH_ROL;
+        if (rotate) {
+            /* CF from the result: ROL the LSB, ROR the MSB */
+            emit_mov_rr(cb, 4, HR12, HRAX);
+            if (!left) emit_shift_ri(cb, SH_SHR, 4, HR12, (uint8_t)(bits - 1));
+            emit_alu_ri(cb, ALU_AND, 4, HR12, FL_CF);
         } else {
-            emit_shift_ri(cb, SH_SHR, 4, HR12, (uint8_t)(bits - 1));
-            emit_shift_ri(cb, SH_SHR, 4, HRDX, (uint8_t)(bits - 2));
+            emit_pushf(cb);
+            emit_pop_r(cb, HR12);
+            emit_alu_ri(cb, ALU_AND, 4, HR12, FL_CF | FL_PF | FL_ZF | FL_SF);
         }
-        emit_alu_ri(cb, ALU_AND, 4, HR12, 1);
-        emit_alu_ri(cb, ALU_AND, 4, HRDX, 1);
-        emit_alu_rr(cb, ALU_XOR, 4, HRDX, HR12);
-        emit_shift_ri(cb, SH_SHL, 4, HRDX, 11);
-        emit_alu_rr(cb, ALU_OR, 4, HR12, HRDX);
-    } else if (flags) {
-        unsigned bits = sz * 8;
-        emit_pushf(cb);
-        emit_pop_r(cb, HR12);
-        emit_alu_ri(cb, ALU_AND, 4, HR12, FL_CF | FL_PF | FL_ZF | FL_SF);
-        if (op != SH_SAR) {
+        if (op != SH_SAR) { /* SAR's OF is 0 */
+            /* OF: left, CF ^ MSB(result); right, MSB ^ bit width-2 of the result */
             emit_mov_rr(cb, 4, HRDX, HRAX);
-            if (op == SH_SHL) {
-                /* OF = CF ^ MSB(result) */
-                emit_shift_ri(cb, SH_SHR, 4, HRDX, (uint8_t)(bits - 1));
+            emit_shift_ri(cb, SH_SHR, 4, HRDX, (uint8_t)(bits - 1));
+            if (left) {
                 emit_alu_rr(cb, ALU_XOR, 4, HRDX, HR12);
             } else {
-                /* OF = MSB(result) ^ bit width-2 of the result */
                 emit_mov_rr(cb, 4, HRSI, HRAX);
-                emit_shift_ri(cb, SH_SHR, 4, HRDX, (uint8_t)(bits - 1));
                 emit_shift_ri(cb, SH_SHR, 4, HRSI, (uint8_t)(bits - 2));
                 emit_alu_rr(cb, ALU_XOR, 4, HRDX, HRSI);
             }
@@ -847,20 +846,14 @@ static void gen_indirect_exit(Gen *g)
 /* ---- block exits ---- */
 
 /* A direct exit through slot k to guest EIP `eip`: jmp [slot]; the slot starts out
- * pointing at this exit's stub, emitted later. */
-typedef struct DirectExit {
-    int slot;
-    uint32_t eip;
-} DirectExit;
-
-static void direct_exit(Gen *g, DirectExit *x, int k, uint32_t eip)
+ * pointing at this exit's stub, emitted after the body. */
+static void direct_exit(Gen *g, int k, uint32_t eip)
 {
     void **slot = &g->d->slots[(size_t)(g->b - g->d->blocks) * 2 + k];
     /* jmp [rip+disp]: RIP-relative to the slot in the data area */
     uintptr_t at = (uintptr_t)g->cb.exec_at + g->cb.len + 6;
     emit_jmp_m(&g->cb, mem_rip((int32_t)((intptr_t)slot - (intptr_t)at)));
-    x->slot = k;
-    x->eip = eip;
+    g->slot_used[k] = true;
     g->b->out_eip[k] = eip;
 }
 
@@ -985,8 +978,6 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
     size_t to_noexec2 = emit_jcc_label(cb, CC_NE);
     size_t body_pos = cb->len;
 
-    DirectExit dx[2];
-    int ndx = 0;
     bool ended = false;
     uint32_t eip = b->eip;
     for (unsigned i = 0; i < b->ninsn; i++) {
@@ -1021,7 +1012,7 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
                 gen_push_value(g, in->opsize);
                 g->pending++;
                 flush_icount(g);
-                direct_exit(g, &dx[ndx++], 0, rel_target(in, g->next));
+                direct_exit(g, 0, rel_target(in, g->next));
                 ended = true;
                 break;
             case M_RET: {
@@ -1045,10 +1036,7 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
                 if (check) {
                     /* target beyond the CS limit: #GP(0) at the RET, ESP as it was */
                     emit_patch_rel32(cb, to_gp, cb->len);
-                    if (before) emit_alu_mi(cb, ALU_ADD, 8, CPU_MEM(icount), (int32_t)before);
-                    emit_mov_mi(cb, 4, CPU_MEM(insn_eip), (int32_t)g->eip);
-                    emit_mov_rm(cb, 4, HRAX, greg(R_ESP, 4));
-                    emit_mov_mr(cb, 4, CPU_MEM(insn_esp), HRAX);
+                    emit_fault_state(cb, before, g->eip);
                     emit_mov_rr(cb, 8, HRDI, HRBX);
                     emit_call_abs(cb, (const void *)dbt_fault_gp0, HRAX);
                 }
@@ -1058,7 +1046,7 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
             case M_JMP:
                 g->pending++;
                 flush_icount(g);
-                direct_exit(g, &dx[ndx++], 0, rel_target(in, g->next));
+                direct_exit(g, 0, rel_target(in, g->next));
                 ended = true;
                 break;
             case M_Jcc: {
@@ -1066,9 +1054,9 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
                 flush_icount(g);
                 Cond hc = gen_cond(g, in->cond);
                 size_t to_taken = emit_jcc_label(cb, hc);
-                direct_exit(g, &dx[ndx++], 1, g->next);
+                direct_exit(g, 1, g->next);
                 emit_patch_rel32(cb, to_taken, cb->len);
-                direct_exit(g, &dx[ndx++], 0, rel_target(in, g->next));
+                direct_exit(g, 0, rel_target(in, g->next));
                 ended = true;
                 break;
             }
@@ -1084,13 +1072,13 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
                 flush_icount(g);
                 uint32_t t = rel_target(in, g->next);
                 if (in->mnem == M_JMP || in->mnem == M_CALL) {
-                    direct_exit(g, &dx[ndx++], 0, t);
+                    direct_exit(g, 0, t);
                 } else {
                     emit_alu_mi(cb, ALU_CMP, 4, CPU_MEM(eip), (int32_t)t);
                     size_t to_fall = emit_jcc_label(cb, CC_NE);
-                    direct_exit(g, &dx[ndx++], 0, t);
+                    direct_exit(g, 0, t);
                     emit_patch_rel32(cb, to_fall, cb->len);
-                    direct_exit(g, &dx[ndx++], 1, g->next);
+                    direct_exit(g, 1, g->next);
                 }
                 ended = true;
                 break;
@@ -1119,15 +1107,13 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
     if (!ended) {
         /* cut by length or the page end: continue at the next instruction */
         flush_icount(g);
-        direct_exit(g, &dx[ndx++], 0, eip);
+        direct_exit(g, 0, eip);
     }
 
     /* out-of-line: the exit stub of each slot used (where an unchained slot leads) */
     for (int k = 0; k < 2; k++) {
         b->stub[k] = NULL;
-        bool used = false;
-        for (int j = 0; j < ndx; j++) used |= dx[j].slot == k;
-        if (!used) continue;
+        if (!g->slot_used[k]) continue;
         b->stub[k] = exec + cb->len;
         emit_mov_mi(cb, 4, CPU_MEM(eip), (int32_t)b->out_eip[k]);
         void **slot = &d->slots[(size_t)(b - d->blocks) * 2 + k];
@@ -1139,10 +1125,7 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
     for (unsigned s = 0; s < g->nslow; s++) {
         SlowPath *sp = &g->slow[s];
         for (unsigned k = 0; k < sp->npatch; k++) emit_patch_rel32(cb, sp->patch[k], cb->len);
-        if (sp->pending) emit_alu_mi(cb, ALU_ADD, 8, CPU_MEM(icount), (int32_t)sp->pending);
-        emit_mov_mi(cb, 4, CPU_MEM(insn_eip), (int32_t)sp->eip);
-        emit_mov_rm(cb, 4, HRAX, mem_base(HRBX, OFF(regs) + R_ESP * 4));
-        emit_mov_mr(cb, 4, CPU_MEM(insn_esp), HRAX);
+        emit_fault_state(cb, sp->pending, sp->eip);
         emit_mov_rr(cb, 4, HRDX, HR13);
         if (sp->store) emit_mov_rr(cb, 4, HRCX, HR14);
         emit_mov_ri(cb, 4, HRSI, sp->seg);
