@@ -234,6 +234,40 @@ TEST(Dbt, PreciseFaultsInTranslatedCode)
     compare_run(setup, 1000, 1000, "fault");
 }
 
+TEST(Dbt, PageFaultOnAReadModifyWriteSeesTheOldFlagsAndRegisters)
+{
+    // Translated code keeps registers and flags in host registers: a page fault on the
+    // store of `add [mem], eax` must show the flags of the SUB before it (not the ADD's)
+    // and every register written so far, as the interpreter does.
+    auto setup = [](CpuHarness &h) {
+        h.flat32();
+        h.idt_all(0x3000);
+        uint32_t pd = 0x100000, pt = 0x101000;
+        for (uint32_t i = 0; i < 1024; i++) h.wr32(pt + i * 4, (i << 12) | 3);
+        h.wr32(pt + 5 * 4, 0x5000 | 1); // 0x5000: present, read-only
+        h.wr32(pd, pt | 3);
+        h.c->cr[3] = pd;
+        h.c->cr[0] |= CR0_PG | CR0_WP;
+        // 1000: mov eax,5; mov ebx,0x5000; inc ecx; sub eax,7; add [ebx],eax; mov eax,9; hlt
+        h.load(0x1000, {0xb8, 0x05, 0x00, 0x00, 0x00, 0xbb, 0x00, 0x50, 0x00, 0x00, 0x41,
+                        0x83, 0xe8, 0x07, 0x01, 0x03, 0xb8, 0x09, 0x00, 0x00, 0x00, 0xf4});
+        // handler: pop ecx (error code); pop esi (eip); pop edx (cs); pop edi (eflags); hlt
+        h.load(0x3000, {0x59, 0x5e, 0x5a, 0x5f, 0xf4});
+        h.c->regs[R_ESP] = 0x9000;
+        h.c->regs[R_ECX] = 41;
+        h.set_ip(0x1000);
+    };
+    Engine e(true, false);
+    setup(e.h);
+    run_all(e, 1000, 1000);
+    EXPECT_EQ(e.h.c->cr[2], 0x5000u);
+    EXPECT_EQ(e.h.c->regs[R_ESI], 0x100eu);
+    EXPECT_EQ(e.h.c->regs[R_EAX], 0xfffffffeu);
+    EXPECT_EQ(e.h.c->regs[R_EBX], 0x5000u);
+    EXPECT_EQ(e.h.c->regs[R_EDI] & (FL_CF | FL_SF | FL_ZF), FL_CF | FL_SF);
+    compare_run(setup, 1000, 1000, "read-modify-write fault");
+}
+
 TEST(Dbt, AccessWrappingPast4GiBInAFlatSegmentIsGP)
 {
     // flat segments skip the limit check inline; the wrap must still be #GP(0)

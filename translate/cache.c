@@ -479,7 +479,7 @@ const uint8_t *dbt_indirect(Dbt *d, uint32_t mode)
     return b->entry;
 }
 
-Block *dbt_lookup(Dbt *d)
+Block *dbt_lookup(Dbt *d, bool may_translate)
 {
     Cpu *c = d->cpu;
     if (c->eip > c->seg[SEG_CS].limit) return NULL; /* the interpreter raises #GP */
@@ -495,7 +495,7 @@ Block *dbt_lookup(Dbt *d)
     pa &= c->a20_mask;
     uint32_t mode = dbt_block_mode(c);
     Block *b = find_block(d, lin, pa, mode);
-    if (b) return b;
+    if (b || !may_translate) return b;
     if (d->page_hot[pa >> PAGE_SHIFT] >= DBT_HOT_PAGE_LIMIT) return NULL;
     b = translate(d, pa, mode);
     if (!b) return NULL;

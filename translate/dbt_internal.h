@@ -115,7 +115,8 @@ void dbt_wr32(Cpu *c, int seg, uint32_t off, uint32_t v);
 bool dbt_insn_ends_block(const Insn *in);
 
 /* cache.c */
-Block *dbt_lookup(Dbt *d);                      /* current CS:EIP, translating if needed */
+/* the block at the current CS:EIP, translated if needed and may_translate */
+Block *dbt_lookup(Dbt *d, bool may_translate);
 const uint8_t *dbt_indirect(Dbt *d, uint32_t mode);
 void dbt_invalidate_page(Dbt *d, uint32_t page);
 void dbt_chain(Dbt *d, uintptr_t slot_addr, Block *to);

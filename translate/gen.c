@@ -1,18 +1,29 @@
 /*
  * gen.c — turns a block of decoded guest instructions into host x86-64 code.
  *
- * Register conventions inside translated code: RBX holds the Cpu pointer for the whole
- * block (callee-saved, so C helpers keep it); RAX, RCX, RDX, RSI, RDI are scratch; R12
- * keeps host flags across a helper call; R13 keeps an effective address across one.
- * Guest registers and EFLAGS live in the Cpu structure at every instruction boundary,
- * so a C helper (an interpreter handler, a memory access) always sees exact state.
+ * Host registers inside translated code:
+ *   RBX       the Cpu pointer for the whole block (callee-saved, C helpers keep it);
+ *   R8-R11, R13, RBP, R14, R15   guest EAX ECX EDX EBX ESP EBP ESI EDI (HREG[]);
+ *   R12       guest arithmetic flags not yet merged into c->eflags (see below);
+ *   RDI, RSI  the effective address and the value of a store across an access;
+ *   RAX, RCX, RDX  scratch (the inline memory path clobbers them).
+ * A guest register is loaded into its host register on first use in the block and
+ * written back when it is dirty, only where C code or the next block can look: before
+ * a helper call, in the out-of-line slow path of a memory access (a fault restores
+ * the state from the Cpu structure), and at every exit. AH..BH are not reachable in
+ * R8-R11: an instruction that names one works on the Cpu structure after writing
+ * every register back (Gen.memregs).
  *
- * Most integer instructions are translated natively: x86 on x86-64 gives the guest's
- * result and flags from the same host instruction, and flags are merged into the
- * guest EFLAGS only when a later reader in the block (or the block's end) needs them.
- * Memory operands go through the interpreter's segmented access functions (mem_read*,
- * mem_write*), so limits, paging, faults and MMIO are the interpreter's own. Every other
- * instruction becomes a call of its interpreter handler with a copy of its Insn.
+ * Flags: x86 on x86-64 gives the guest's result and flags from the same host
+ * instruction. The host flags are captured into R12 (pushfq) only when a later
+ * instruction, a possible fault or an exit can see them (a backward liveness pass),
+ * and merged into c->eflags where the Cpu structure must be exact; Jcc/SETcc/CMOVcc and
+ * ADC/SBB read them from R12. Undefined flags are computed by the interpreter's rules.
+ *
+ * Memory operands take an inline path (segment limit, TLB tag, host page) for RAM and
+ * call the interpreter's segmented accessors (translate/access.c) out of line for
+ * everything else, so limits, paging, faults and MMIO are the interpreter's own. Every
+ * instruction without a native translation calls its interpreter handler.
  *
  * Precise state: before anything that can fault, the retired-instruction count is
  * added to icount and the instruction's EIP and ESP are stored where cpu_fault()
@@ -27,6 +38,13 @@
 
 #define OFF(f) ((int32_t)offsetof(Cpu, f))
 #define CPU_MEM(f) mem_base(HRBX, OFF(f))
+
+/* guest register r lives in HREG[r] inside a block */
+static const int8_t HREG[8] = { HR8, HR9, HR10, HR11, HR13, HRBP, HR14, HR15 };
+#define CALL_CLOBBERED 0x0fu /* guest registers in R8-R11, which C calls clobber */
+#define HFLAGS HR12
+#define HEA HRDI
+#define HVAL HRSI
 
 /* ---- which instructions end a block ---- */
 
@@ -61,11 +79,20 @@ bool dbt_insn_ends_block(const Insn *in)
 
 /* ---- generator state ---- */
 
+/* What the C side must be shown on an out-of-line path: the registers to write back
+ * and the flags to merge at that point of the block. */
+typedef struct Snap {
+    uint8_t dirty;     /* guest registers newer in their host register */
+    uint8_t loaded;    /* guest registers held in their host register */
+    uint32_t pend;     /* flag bits newer in R12 than in c->eflags */
+} Snap;
+
 typedef struct SideExit {
     size_t patch;      /* rel32 field of the jump to this exit */
     unsigned pending;  /* instructions to add to icount on the way out */
     bool set_eip;
     uint32_t eip;
+    Snap st;
 } SideExit;
 
 /* An out-of-line slow path of an inline memory access: calls the C accessor (which
@@ -78,6 +105,7 @@ typedef struct SlowPath {
     uint32_t eip;      /* the instruction (for cpu_fault's restore) */
     uint8_t seg, size;
     bool store;
+    Snap st;
 } SlowPath;
 
 typedef struct Gen {
@@ -97,7 +125,238 @@ typedef struct Gen {
     uint32_t eip, next; /* current instruction and the one after it */
     uint32_t flags_needed; /* arithmetic flags of this instruction read later */
     bool code32;
+    /* register and flag caching */
+    uint8_t loaded, dirty;
+    uint32_t rfl;      /* flag bits R12 holds with the guest's current value */
+    uint32_t pend;     /* of those, the ones c->eflags does not have yet (⊆ rfl) */
+    bool memregs;      /* this instruction names AH..BH: registers through the Cpu */
 } Gen;
+
+static Snap snap(const Gen *g)
+{
+    return (Snap){ g->dirty, g->loaded, g->pend };
+}
+
+/* The Cpu field of general register `reg` at `size` (AH..BH for size 1, reg 4-7). */
+static Mem gmem(int reg, unsigned size)
+{
+    if (size == 1 && reg >= 4) return mem_base(HRBX, OFF(regs) + (reg - 4) * 4 + 1);
+    return mem_base(HRBX, OFF(regs) + reg * 4);
+}
+
+static void spill_regs(CodeBuf *cb, unsigned mask)
+{
+    for (int r = 0; r < 8; r++)
+        if (mask & (1u << r)) emit_mov_mr(cb, 4, gmem(r, 4), HREG[r]);
+}
+
+static void load_regs(CodeBuf *cb, unsigned mask)
+{
+    for (int r = 0; r < 8; r++)
+        if (mask & (1u << r)) emit_mov_rm(cb, 4, HREG[r], gmem(r, 4));
+}
+
+/* The `pend` bits of R12 into c->eflags. Clobbers EAX, ECX and the host flags. */
+static void merge_pend(CodeBuf *cb, uint32_t pend)
+{
+    if (!pend) return;
+    emit_mov_rr(cb, 4, HRAX, HFLAGS);
+    emit_alu_ri(cb, ALU_AND, 4, HRAX, (int32_t)pend);
+    emit_mov_rm(cb, 4, HRCX, CPU_MEM(eflags));
+    emit_alu_ri(cb, ALU_AND, 4, HRCX, (int32_t)~pend);
+    emit_alu_rr(cb, ALU_OR, 4, HRCX, HRAX);
+    emit_mov_mr(cb, 4, CPU_MEM(eflags), HRCX);
+}
+
+/* Make c->eflags exact (R12 keeps its copy). */
+static void flags_sync(Gen *g)
+{
+    merge_pend(&g->cb, g->pend);
+    g->pend = 0;
+}
+
+/* Make the Cpu structure exact: dirty registers written back, flags merged. */
+static void sync_state(Gen *g)
+{
+    spill_regs(&g->cb, g->dirty);
+    g->dirty = 0;
+    flags_sync(g);
+}
+
+/* After C code that may have changed any register or flag (an interpreter handler). */
+static void forget_state(Gen *g)
+{
+    g->loaded = g->dirty = 0;
+    g->rfl = g->pend = 0;
+}
+
+/* Bring guest register r into its host register. */
+static void need(Gen *g, int r)
+{
+    if (g->loaded & (1u << r)) return;
+    emit_mov_rm(&g->cb, 4, HREG[r], gmem(r, 4));
+    g->loaded |= 1u << r;
+}
+
+/* A guest register operand: a host register, or the Cpu field (memregs). */
+typedef struct Loc {
+    int reg;           /* host register, or -1 */
+    Mem m;             /* when reg < 0 */
+} Loc;
+
+static Loc loc_mem(Mem m)
+{
+    return (Loc){ -1, m };
+}
+
+/* For reading. */
+static Loc gsrc(Gen *g, int reg, unsigned size)
+{
+    if (g->memregs) return loc_mem(gmem(reg, size));
+    need(g, reg);
+    return (Loc){ HREG[reg], { 0 } };
+}
+
+/* For writing, once nothing of the instruction can fault any more: `full` when the
+ * whole 32-bit register is written without being read. Marks it dirty. */
+static Loc gdst(Gen *g, int reg, unsigned size, bool full)
+{
+    if (g->memregs) return loc_mem(gmem(reg, size));
+    if (full && size == 4) g->loaded |= 1u << reg;
+    else need(g, reg);
+    g->dirty |= 1u << reg;
+    return (Loc){ HREG[reg], { 0 } };
+}
+
+static void loc_to_reg(CodeBuf *cb, unsigned sz, int dst, Loc s)
+{
+    if (s.reg >= 0) emit_mov_rr(cb, sz == 1 ? 1 : (int)sz, dst, s.reg);
+    else emit_mov_rm(cb, sz, dst, s.m);
+}
+
+static void reg_to_loc(CodeBuf *cb, unsigned sz, Loc d, int src)
+{
+    if (d.reg >= 0) emit_mov_rr(cb, sz, d.reg, src);
+    else emit_mov_mr(cb, sz, d.m, src);
+}
+
+static void alu_loc_r(CodeBuf *cb, AluOp op, unsigned sz, Loc d, int src)
+{
+    if (d.reg >= 0) emit_alu_rr(cb, op, sz, d.reg, src);
+    else emit_alu_mr(cb, op, sz, d.m, src);
+}
+
+static void alu_loc_i(CodeBuf *cb, AluOp op, unsigned sz, Loc d, int32_t imm)
+{
+    if (d.reg >= 0) emit_alu_ri(cb, op, sz, d.reg, imm);
+    else emit_alu_mi(cb, op, sz, d.m, imm);
+}
+
+static void test_loc_r(CodeBuf *cb, unsigned sz, Loc d, int src)
+{
+    if (d.reg >= 0) emit_test_rr(cb, sz, d.reg, src);
+    else emit_test_mr(cb, sz, d.m, src);
+}
+
+static void test_loc_i(CodeBuf *cb, unsigned sz, Loc d, int32_t imm)
+{
+    if (d.reg >= 0) emit_test_ri(cb, sz, d.reg, imm);
+    else emit_test_mi(cb, sz, d.m, imm);
+}
+
+/* ---- flags ---- */
+
+/* After a host instruction whose flags are the guest's `mask` bits. */
+static void flags_capture(Gen *g, uint32_t mask)
+{
+    if (!mask) return;
+    if (!(g->flags_needed & mask)) {
+        /* nobody sees these before they are written again */
+        g->pend &= ~mask;
+        g->rfl &= ~mask;
+        return;
+    }
+    CodeBuf *cb = &g->cb;
+    if (g->pend & ~mask) {
+        /* older pending bits stay: combine */
+        emit_pushf(cb);
+        emit_pop_r(cb, HRAX);
+        emit_alu_ri(cb, ALU_AND, 4, HRAX, (int32_t)mask);
+        emit_alu_ri(cb, ALU_AND, 4, HFLAGS, (int32_t)~mask);
+        emit_alu_rr(cb, ALU_OR, 4, HFLAGS, HRAX);
+        g->rfl |= mask;
+    } else {
+        emit_pushf(cb);
+        emit_pop_r(cb, HFLAGS);
+        g->rfl = mask;
+    }
+    g->pend |= mask;
+}
+
+/* Flags computed in `reg` (only `mask` bits set) become the guest's. */
+static void flags_set(Gen *g, int reg, uint32_t mask)
+{
+    if (!(g->flags_needed & mask)) {
+        g->pend &= ~mask;
+        g->rfl &= ~mask;
+        return;
+    }
+    CodeBuf *cb = &g->cb;
+    if (g->pend & ~mask) {
+        emit_alu_ri(cb, ALU_AND, 4, HFLAGS, (int32_t)~mask);
+        emit_alu_rr(cb, ALU_OR, 4, HFLAGS, reg);
+        g->rfl |= mask;
+    } else {
+        emit_mov_rr(cb, 4, HFLAGS, reg);
+        g->rfl = mask;
+    }
+    g->pend |= mask;
+}
+
+/* Read-modify-write of memory: the new flags exist before the store, which may fault
+ * and must then show the old ones. flags_rmw_begin() makes c->eflags exact when the
+ * flags will be kept; flags_rmw_hold() puts the host flags (or `reg`'s composed flags,
+ * reg >= 0) in R12 without declaring them; flags_rmw_end() declares them after the
+ * store. */
+static bool flags_rmw_begin(Gen *g, uint32_t mask)
+{
+    if (!(g->flags_needed & mask)) return false;
+    flags_sync(g);
+    return true;
+}
+
+static void flags_rmw_hold(Gen *g, bool keep, int reg)
+{
+    if (!keep) return;
+    if (reg >= 0) {
+        emit_mov_rr(&g->cb, 4, HFLAGS, reg);
+    } else {
+        emit_pushf(&g->cb);
+        emit_pop_r(&g->cb, HFLAGS);
+    }
+    g->rfl = 0; /* R12 was overwritten; nothing pending (flags_rmw_begin) */
+}
+
+static void flags_rmw_end(Gen *g, bool keep, uint32_t mask)
+{
+    if (!mask) return;
+    if (!keep) {
+        g->pend &= ~mask;
+        g->rfl &= ~mask;
+        return;
+    }
+    g->rfl = mask;
+    g->pend = mask;
+}
+
+/* Guest CF → host CF (for ADC/SBB). */
+static void load_cf(Gen *g)
+{
+    if (g->rfl & FL_CF) emit_bt_ri(&g->cb, BT_BT, 4, HFLAGS, 0);
+    else emit_bt_mi(&g->cb, BT_BT, 4, CPU_MEM(eflags), 0); /* CF not pending: exact */
+}
+
+/* ---- fault state, calls, exits ---- */
 
 static void flush_icount(Gen *g)
 {
@@ -108,7 +367,8 @@ static void flush_icount(Gen *g)
 }
 
 /* Add `pending` retired instructions to icount and store what cpu_fault() restores:
- * the instruction's start EIP and its ESP (unchanged so far). Clobbers EAX. */
+ * the instruction's start EIP and its ESP (unchanged so far, and written back).
+ * Clobbers EAX. */
 static void emit_fault_state(CodeBuf *cb, unsigned pending, uint32_t eip)
 {
     if (pending) emit_alu_mi(cb, ALU_ADD, 8, CPU_MEM(icount), (int32_t)pending);
@@ -118,7 +378,7 @@ static void emit_fault_state(CodeBuf *cb, unsigned pending, uint32_t eip)
 }
 
 /* The fault state in line, once per instruction before its first call that can fault
- * (icount is then up to date for the rest of the block). */
+ * (icount is then up to date for the rest of the block). The state must be synced. */
 static void prep_fault(Gen *g)
 {
     if (g->prepped) return;
@@ -127,13 +387,7 @@ static void prep_fault(Gen *g)
     g->prepped = true;
 }
 
-static void call_fn(Gen *g, const void *fn)
-{
-    emit_mov_rr(&g->cb, 8, HRDI, HRBX);
-    emit_call_abs(&g->cb, fn, HRAX);
-}
-
-/* jne to a side exit that leaves with `pending` retired instructions added. */
+/* jcc to a side exit that leaves with `pending` retired instructions added. */
 static void side_exit_if(Gen *g, Cond cc, bool set_eip, uint32_t eip)
 {
     SideExit *s = &g->side[g->nside++];
@@ -141,9 +395,10 @@ static void side_exit_if(Gen *g, Cond cc, bool set_eip, uint32_t eip)
     s->pending = g->pending;
     s->set_eip = set_eip;
     s->eip = eip;
+    s->st = snap(g);
 }
 
-/* After a helper: leave at this boundary if something asked for it. */
+/* After a helper or an access: leave at this boundary if something asked for it. */
 static void exit_check(Gen *g, bool set_eip, uint32_t eip)
 {
     emit_alu_mi(&g->cb, ALU_CMP, 1, CPU_MEM(dbt_exit), 0);
@@ -152,29 +407,26 @@ static void exit_check(Gen *g, bool set_eip, uint32_t eip)
 
 /* ---- guest operands ---- */
 
-/* The Cpu field of general register `reg` at `size` (AH..BH for size 1, reg 4-7). */
-static Mem greg(int reg, unsigned size)
-{
-    if (size == 1 && reg >= 4) return mem_base(HRBX, OFF(regs) + (reg - 4) * 4 + 1);
-    return mem_base(HRBX, OFF(regs) + reg * 4);
-}
-
-/* EDX = the effective address of the memory operand (truncated to the address size). */
-static void gen_ea(Gen *g, int dst)
+/* EDI = the effective address of the memory operand (truncated to the address size). */
+static void gen_ea(Gen *g)
 {
     const Insn *in = g->in;
+    int base = HR_NONE, index = HR_NONE;
     if (in->ea_base >= 0) {
-        emit_mov_rm(&g->cb, 4, dst, greg(in->ea_base, 4));
-        if (in->disp) emit_alu_ri(&g->cb, ALU_ADD, 4, dst, in->disp);
-    } else {
-        emit_mov_ri(&g->cb, 4, dst, in->disp);
+        need(g, in->ea_base);
+        base = HREG[in->ea_base];
     }
     if (in->ea_index >= 0) {
-        emit_mov_rm(&g->cb, 4, HRCX, greg(in->ea_index, 4));
-        if (in->ea_scale) emit_shift_ri(&g->cb, SH_SHL, 4, HRCX, in->ea_scale);
-        emit_alu_rr(&g->cb, ALU_ADD, 4, dst, HRCX);
+        need(g, in->ea_index);
+        index = HREG[in->ea_index];
     }
-    if (in->addrsize == 2) emit_movzx_rr(&g->cb, 4, 2, dst, dst);
+    if (base == HR_NONE && index == HR_NONE)
+        emit_mov_ri(&g->cb, 4, HEA, in->disp);
+    else if (index == HR_NONE && in->disp == 0)
+        emit_mov_rr(&g->cb, 4, HEA, base);
+    else
+        emit_lea(&g->cb, 4, HEA, mem_bisd(base, index, 1 << in->ea_scale, in->disp));
+    if (in->addrsize == 2) emit_movzx_rr(&g->cb, 4, 2, HEA, HEA);
 }
 
 /* The segment fast-path bits of the block's mode (BM_SEG_R/W): may an access through
@@ -185,10 +437,9 @@ static bool seg_fast(const Gen *g, int seg, bool store)
     return g->b->mode & (store ? BM_SEG_W(seg) : BM_SEG_R(seg));
 }
 
-/* Inline access of `size` bytes at offset EDX in in->seg, RAM through the host-page
+/* Inline access of `size` bytes at offset EDI in g->mseg, RAM through the host-page
  * cache; anything else jumps to an out-of-line call of the C accessor. A load leaves
- * the value in EAX and the offset in R13; a store takes the offset in R13 and the
- * value in R14. Clobbers RAX, RCX, RDX, RSI. */
+ * the value in EAX; a store takes it in ESI. EDI is kept; RAX, RCX, RDX clobbered. */
 static void gen_access_inline(Gen *g, unsigned size, bool store)
 {
     CodeBuf *cb = &g->cb;
@@ -200,7 +451,8 @@ static void gen_access_inline(Gen *g, unsigned size, bool store)
     sp->seg = (uint8_t)seg;
     sp->size = (uint8_t)size;
     sp->store = store;
-    if (store) emit_mov_rr(cb, 4, HRDX, HR13);
+    sp->st = snap(g);
+    emit_mov_rr(cb, 4, HRDX, HEA);
     if (!(g->b->mode & BM_SEG_FLAT(seg))) {
         /* limit: offset + size - 1 <= limit, computed in 64 bits so a wrap fails */
         emit_lea(cb, 8, HRAX, mem_base(HRDX, (int32_t)size - 1));
@@ -227,18 +479,21 @@ static void gen_access_inline(Gen *g, unsigned size, bool store)
         emit_mov_rr(cb, 4, HRAX, HRDX);
         emit_shift_ri(cb, SH_SHR, 4, HRAX, 12);
         emit_movzx_rr(cb, 4, 1, HRAX, HRAX);          /* TLB index of the first byte */
+        emit_lea(cb, 8, HRAX, mem_bisd(HRAX, HRAX, 2, 0)); /* index * 3 */
         /* the tag is compared with the page of the LAST byte: an access that crosses
          * into the next page (or wraps past 4 GiB) misses and takes the slow path */
         emit_lea(cb, 4, HRCX, mem_base(HRDX, (int32_t)size - 1));
         emit_alu_ri(cb, ALU_AND, 4, HRCX, (int32_t)0xfffff000u);
         emit_alu_ri(cb, ALU_OR, 4, HRCX, TLB_VALID);
-        emit_lea(cb, 8, HRSI, mem_bisd(HRAX, HRAX, 2, 0)); /* index * 3 */
         emit_alu_rm(cb, ALU_CMP, 4, HRCX,
-                    mem_bisd(HRBX, HRSI, 4, OFF(tlb) + (int32_t)offsetof(TlbEntry, tag)));
+                    mem_bisd(HRBX, HRAX, 4, OFF(tlb) + (int32_t)offsetof(TlbEntry, tag)));
         sp->patch[sp->npatch++] = emit_jcc_label(cb, CC_NE);
-        emit_test_mi(cb, 1, mem_bisd(HRBX, HRSI, 4, OFF(tlb) + (int32_t)offsetof(TlbEntry, perm)),
+        emit_test_mi(cb, 1, mem_bisd(HRBX, HRAX, 4, OFF(tlb) + (int32_t)offsetof(TlbEntry, perm)),
                      (int32_t)bit);
         sp->patch[sp->npatch++] = emit_jcc_label(cb, CC_E);
+        emit_mov_rr(cb, 4, HRAX, HRDX);
+        emit_shift_ri(cb, SH_SHR, 4, HRAX, 12);
+        emit_movzx_rr(cb, 4, 1, HRAX, HRAX);
         emit_shift_ri(cb, SH_SHL, 4, HRAX, 4);
         emit_mov_rm(cb, 8, HRAX, mem_bisd(HRBX, HRAX, 1, OFF(tlb_host) + (store ? 8 : 0)));
     } else {
@@ -253,7 +508,7 @@ static void gen_access_inline(Gen *g, unsigned size, bool store)
     sp->patch[sp->npatch++] = emit_jcc_label(cb, CC_E);
     emit_alu_ri(cb, ALU_AND, 4, HRDX, 0xfff);
     Mem host = mem_bisd(HRAX, HRDX, 1, 0);
-    if (store) emit_mov_mr(cb, size, host, HR14);
+    if (store) emit_mov_mr(cb, size, host, HVAL);
     else if (size == 4) emit_mov_rm(cb, 4, HRAX, host);
     else emit_movzx_rm(cb, 4, size, HRAX, host);
     sp->join = cb->len;
@@ -268,68 +523,45 @@ static const void *slow_fn(unsigned size, bool store)
                                                          : (const void *)dbt_rd32;
 }
 
-/* EAX = memory operand (EA in EDX already). Keeps the offset in R13. */
+/* The accessor call itself (state synced): offset EDI (kept), value ESI for a store;
+ * a load's value arrives in EAX. R8-R11 are reloaded from `reload`. */
+static void emit_access_call(CodeBuf *cb, unsigned size, bool store, int seg, unsigned reload)
+{
+    emit_push_r(cb, HEA); /* twice: keeps the stack 16-byte aligned for the call */
+    emit_push_r(cb, HEA);
+    emit_mov_rr(cb, 4, HRDX, HEA);
+    if (store) emit_mov_rr(cb, 4, HRCX, HVAL);
+    emit_mov_ri(cb, 4, HRSI, seg);
+    emit_mov_rr(cb, 8, HRDI, HRBX);
+    emit_call_abs(cb, slow_fn(size, store), HRAX);
+    emit_pop_r(cb, HEA);
+    emit_pop_r(cb, HEA);
+    load_regs(cb, reload & CALL_CLOBBERED);
+}
+
+/* An access through the accessor in line (the lockstep checker, segments that need
+ * type checks): everything synced first. */
+static void gen_access_call(Gen *g, unsigned size, bool store)
+{
+    sync_state(g);
+    prep_fault(g);
+    emit_access_call(&g->cb, size, store, g->mseg, g->loaded);
+}
+
+/* EAX = memory operand of `size` at offset EDI (kept). */
 static void gen_load(Gen *g, unsigned size)
 {
     g->accessed = true;
-    emit_mov_rr(&g->cb, 4, HR13, HRDX);
-    if (g->d->opt.check || !seg_fast(g, g->mseg, false)) {
-        prep_fault(g);
-        emit_mov_ri(&g->cb, 4, HRSI, g->mseg);
-        call_fn(g, slow_fn(size, false));
-        return;
-    }
-    gen_access_inline(g, size, false);
+    if (g->d->opt.check || !seg_fast(g, g->mseg, false)) gen_access_call(g, size, false);
+    else gen_access_inline(g, size, false);
 }
 
-/* Store ECX at offset R13 (ea_in_r13) or EDX. */
-static void gen_store(Gen *g, unsigned size, bool ea_in_r13)
+/* Store ESI at offset EDI (kept). */
+static void gen_store(Gen *g, unsigned size)
 {
     g->accessed = true;
-    if (!ea_in_r13) emit_mov_rr(&g->cb, 4, HR13, HRDX);
-    if (g->d->opt.check || !seg_fast(g, g->mseg, true)) {
-        prep_fault(g);
-        emit_mov_rr(&g->cb, 4, HRDX, HR13);
-        emit_mov_ri(&g->cb, 4, HRSI, g->mseg);
-        call_fn(g, slow_fn(size, true));
-        return;
-    }
-    emit_mov_rr(&g->cb, 4, HR14, HRCX);
-    gen_access_inline(g, size, true);
-}
-
-/* Merge the host flags in `reg` (from pushfq) into the guest EFLAGS, `mask` bits. */
-static void merge_flags_from(Gen *g, int reg, uint32_t mask)
-{
-    emit_alu_ri(&g->cb, ALU_AND, 4, reg, (int32_t)mask);
-    emit_mov_rm(&g->cb, 4, HRCX, CPU_MEM(eflags));
-    emit_alu_ri(&g->cb, ALU_AND, 4, HRCX, (int32_t)~mask);
-    emit_alu_rr(&g->cb, ALU_OR, 4, HRCX, reg);
-    emit_mov_mr(&g->cb, 4, CPU_MEM(eflags), HRCX);
-}
-
-/* Host flags → guest EFLAGS right away (no call in between). Clobbers RAX, RCX. */
-static void merge_flags_now(Gen *g, uint32_t mask)
-{
-    if (!(g->flags_needed & mask)) return;
-    emit_pushf(&g->cb);
-    emit_pop_r(&g->cb, HRAX);
-    merge_flags_from(g, HRAX, mask);
-}
-
-/* Host flags saved in R12 before a call (merged after it with merge_flags_from). */
-static bool save_flags(Gen *g, uint32_t mask)
-{
-    if (!(g->flags_needed & mask)) return false;
-    emit_pushf(&g->cb);
-    emit_pop_r(&g->cb, HR12);
-    return true;
-}
-
-/* Guest CF → host CF (for ADC/SBB). */
-static void load_cf(Gen *g)
-{
-    emit_bt_mi(&g->cb, BT_BT, 4, CPU_MEM(eflags), 0);
+    if (g->d->opt.check || !seg_fast(g, g->mseg, true)) gen_access_call(g, size, true);
+    else gen_access_inline(g, size, true);
 }
 
 /* A RET whose target is beyond the CS limit (cpu_fault restores EIP/ESP). */
@@ -467,67 +699,69 @@ static bool native_ok(const Gen *g, const Insn *in)
     }
 }
 
-/* Load a source operand (reg/imm/mem) of `size` into ECX; for memory EDX must hold the
- * EA and the value arrives in EAX first. */
-static void gen_src_to_ecx(Gen *g, const Operand *o, unsigned size)
+/* Load a source operand (reg/imm) of `size` into `dst`. */
+static void gen_src_to(Gen *g, int dst, const Operand *o, unsigned size)
 {
     if (o->kind == OPK_REG)
-        emit_mov_rm(&g->cb, size == 1 ? 1 : 4, HRCX, greg(o->reg, size));
+        loc_to_reg(&g->cb, size, dst, gsrc(g, o->reg, size));
     else
-        emit_mov_ri(&g->cb, 4, HRCX, (int32_t)g->in->imm);
+        emit_mov_ri(&g->cb, 4, dst, (int32_t)g->in->imm);
 }
 
 static void gen_alu(Gen *g)
 {
     const Insn *in = g->in;
     const Operand *d = &in->op[0], *s = &in->op[1];
+    CodeBuf *cb = &g->cb;
     unsigned sz = d->size;
     bool test = in->mnem == M_TEST;
     AluOp op = alu_of(in->mnem);
     bool cmp = test || op == ALU_CMP;
     bool carry_in = op == ALU_ADC || op == ALU_SBB;
     if (d->kind == OPK_REG) {
-        Mem dm = greg(d->reg, sz);
         if (s->kind == OPK_MEM) {
-            gen_ea(g, HRDX);
+            gen_ea(g);
             gen_load(g, sz);
+            Loc dl = cmp ? gsrc(g, d->reg, sz) : gdst(g, d->reg, sz, false);
             if (carry_in) load_cf(g);
-            if (test) emit_test_mr(&g->cb, sz, dm, HRAX);
-            else if (cmp) {
-                /* cmp reg, mem: flags of reg - mem */
-                emit_mov_rm(&g->cb, sz == 1 ? 1 : 4, HRCX, dm);
-                emit_alu_rr(&g->cb, ALU_CMP, sz, HRCX, HRAX);
-            } else {
-                emit_alu_mr(&g->cb, op, sz, dm, HRAX);
-            }
+            if (test) test_loc_r(cb, sz, dl, HRAX);
+            else alu_loc_r(cb, op, sz, dl, HRAX);
         } else if (s->kind == OPK_IMM) {
+            Loc dl = cmp ? gsrc(g, d->reg, sz) : gdst(g, d->reg, sz, false);
             if (carry_in) load_cf(g);
-            if (test) emit_test_mi(&g->cb, sz, dm, (int32_t)in->imm);
-            else emit_alu_mi(&g->cb, op, sz, dm, (int32_t)in->imm);
+            if (test) test_loc_i(cb, sz, dl, (int32_t)in->imm);
+            else alu_loc_i(cb, op, sz, dl, (int32_t)in->imm);
         } else {
-            gen_src_to_ecx(g, s, sz);
+            Loc sl = gsrc(g, s->reg, sz);
+            int src = sl.reg;
+            if (src < 0) {
+                loc_to_reg(cb, sz, HRCX, sl);
+                src = HRCX;
+            }
+            Loc dl = cmp ? gsrc(g, d->reg, sz) : gdst(g, d->reg, sz, false);
             if (carry_in) load_cf(g);
-            if (test) emit_test_mr(&g->cb, sz, dm, HRCX);
-            else emit_alu_mr(&g->cb, op, sz, dm, HRCX);
+            if (test) test_loc_r(cb, sz, dl, src);
+            else alu_loc_r(cb, op, sz, dl, src);
         }
-        merge_flags_now(g, FL_ARITH);
+        flags_capture(g, FL_ARITH);
         return;
     }
     /* memory destination: read, operate in EAX, write (unless CMP/TEST), then flags */
-    gen_ea(g, HRDX);
+    bool keep = !cmp && flags_rmw_begin(g, FL_ARITH);
+    gen_ea(g);
     gen_load(g, sz);
-    gen_src_to_ecx(g, s, sz);
+    gen_src_to(g, HRCX, s, sz);
     if (carry_in) load_cf(g);
-    if (test) emit_test_rr(&g->cb, sz, HRAX, HRCX);
-    else emit_alu_rr(&g->cb, op, sz, HRAX, HRCX);
+    if (test) emit_test_rr(cb, sz, HRAX, HRCX);
+    else emit_alu_rr(cb, op, sz, HRAX, HRCX);
     if (cmp) {
-        merge_flags_now(g, FL_ARITH);
+        flags_capture(g, FL_ARITH);
         return;
     }
-    bool saved = save_flags(g, FL_ARITH);
-    emit_mov_rr(&g->cb, 4, HRCX, HRAX);
-    gen_store(g, sz, true);
-    if (saved) merge_flags_from(g, HR12, FL_ARITH);
+    flags_rmw_hold(g, keep, -1);
+    emit_mov_rr(cb, 4, HVAL, HRAX);
+    gen_store(g, sz);
+    flags_rmw_end(g, keep, FL_ARITH);
 }
 
 static void gen_unary(Gen *g)
@@ -539,48 +773,60 @@ static void gen_unary(Gen *g)
                : in->mnem == M_NOT ? UN_NOT : UN_NEG;
     uint32_t mask = flags_written(in);
     if (d->kind == OPK_REG) {
-        emit_unary_m(&g->cb, op, sz, greg(d->reg, sz));
-        if (mask) merge_flags_now(g, mask);
+        Loc dl = gdst(g, d->reg, sz, false);
+        if (dl.reg >= 0) emit_unary_r(&g->cb, op, sz, dl.reg);
+        else emit_unary_m(&g->cb, op, sz, dl.m);
+        flags_capture(g, mask);
         return;
     }
-    gen_ea(g, HRDX);
+    bool keep = mask && flags_rmw_begin(g, mask);
+    gen_ea(g);
     gen_load(g, sz);
     emit_unary_r(&g->cb, op, sz, HRAX);
-    bool saved = mask && save_flags(g, mask);
-    emit_mov_rr(&g->cb, 4, HRCX, HRAX);
-    gen_store(g, sz, true);
-    if (saved) merge_flags_from(g, HR12, mask);
+    flags_rmw_hold(g, keep, -1);
+    emit_mov_rr(&g->cb, 4, HVAL, HRAX);
+    gen_store(g, sz);
+    flags_rmw_end(g, keep, mask);
 }
 
 static void gen_mov(Gen *g)
 {
     const Insn *in = g->in;
     const Operand *d = &in->op[0], *s = &in->op[1];
+    CodeBuf *cb = &g->cb;
     unsigned sz = d->size;
     if (d->kind == OPK_REG) {
-        Mem dm = greg(d->reg, sz);
         if (s->kind == OPK_IMM) {
-            emit_mov_mi(&g->cb, sz, dm, (int32_t)in->imm);
+            Loc dl = gdst(g, d->reg, sz, true);
+            if (dl.reg >= 0) emit_mov_ri(cb, sz, dl.reg, (int32_t)in->imm);
+            else emit_mov_mi(cb, sz, dl.m, (int32_t)in->imm);
         } else if (s->kind == OPK_REG) {
-            emit_mov_rm(&g->cb, sz, HRAX, greg(s->reg, sz));
-            emit_mov_mr(&g->cb, sz, dm, HRAX);
+            Loc sl = gsrc(g, s->reg, sz);
+            Loc dl = gdst(g, d->reg, sz, true);
+            if (sl.reg >= 0 && dl.reg >= 0) {
+                emit_mov_rr(cb, sz, dl.reg, sl.reg);
+            } else {
+                loc_to_reg(cb, sz, HRAX, sl);
+                reg_to_loc(cb, sz, dl, HRAX);
+            }
         } else {
-            gen_ea(g, HRDX);
+            gen_ea(g);
             gen_load(g, sz);
-            emit_mov_mr(&g->cb, sz, dm, HRAX);
+            reg_to_loc(cb, sz, gdst(g, d->reg, sz, true), HRAX);
         }
         return;
     }
-    gen_ea(g, HRDX);
-    gen_src_to_ecx(g, s, sz);
-    gen_store(g, sz, false);
+    gen_src_to(g, HVAL, s, sz);
+    gen_ea(g);
+    gen_store(g, sz);
 }
 
 static void gen_lea(Gen *g)
 {
     const Insn *in = g->in;
-    gen_ea(g, HRDX);
-    emit_mov_mr(&g->cb, in->op[0].size, greg(in->op[0].reg, in->op[0].size), HRDX);
+    gen_ea(g);
+    unsigned sz = in->op[0].size;
+    reg_to_loc(&g->cb, sz, gdst(g, in->op[0].reg, sz, true), HEA);
 }
 
 static void gen_movx(Gen *g)
@@ -588,30 +834,30 @@ static void gen_movx(Gen *g)
     const Insn *in = g->in;
     const Operand *d = &in->op[0], *s = &in->op[1];
     if (s->kind == OPK_MEM) {
-        gen_ea(g, HRDX);
+        gen_ea(g);
         gen_load(g, s->size);
     } else {
-        emit_mov_rm(&g->cb, s->size, HRAX, greg(s->reg, s->size));
+        loc_to_reg(&g->cb, s->size, HRAX, gsrc(g, s->reg, s->size));
     }
     if (in->mnem == M_MOVZX) emit_movzx_rr(&g->cb, 4, s->size, HRAX, HRAX);
     else emit_movsx_rr(&g->cb, 4, s->size, HRAX, HRAX);
-    emit_mov_mr(&g->cb, d->size, greg(d->reg, d->size), HRAX);
+    reg_to_loc(&g->cb, d->size, gdst(g, d->reg, d->size, true), HRAX);
 }
 
-/* After a host MUL/IMUL (low half of the product in EAX, host flags live): R12D = the
+/* After a host MUL/IMUL (low half of the product in EAX, host flags live): ECX = the
  * guest flags by the interpreter's rules (alu.c): CF and OF from the host (high half
  * significant), SF ZF PF from the low `sz` bytes, AF 0. Clobbers RSI. */
 static void gen_mul_flags(Gen *g, unsigned sz)
 {
     CodeBuf *cb = &g->cb;
     emit_pushf(cb);
-    emit_pop_r(cb, HR12);
-    emit_alu_ri(cb, ALU_AND, 4, HR12, FL_CF | FL_OF);
+    emit_pop_r(cb, HRCX);
+    emit_alu_ri(cb, ALU_AND, 4, HRCX, FL_CF | FL_OF);
     emit_test_rr(cb, sz, HRAX, HRAX);
     emit_pushf(cb);
     emit_pop_r(cb, HRSI);
     emit_alu_ri(cb, ALU_AND, 4, HRSI, FL_SF | FL_ZF | FL_PF);
-    emit_alu_rr(cb, ALU_OR, 4, HR12, HRSI);
+    emit_alu_rr(cb, ALU_OR, 4, HRCX, HRSI);
 }
 
 /* IMUL r, r/m [, imm]: the host's product; CF and OF from the host (high half
@@ -623,22 +869,23 @@ static void gen_imul(Gen *g)
     CodeBuf *cb = &g->cb;
     unsigned sz = d->size;
     if (s->kind == OPK_MEM) {
-        gen_ea(g, HRDX);
+        gen_ea(g);
         gen_load(g, sz);
     } else {
-        emit_mov_rm(cb, 4, HRAX, greg(s->reg, 4));
+        loc_to_reg(cb, 4, HRAX, gsrc(g, s->reg, 4));
     }
-    if (in->mnem == M_IMUL2)
-        emit_imul_rm(cb, sz, HRAX, greg(d->reg, sz));
-    else
-        emit_imul_rri(cb, sz, HRAX, HRAX, (int32_t)in->imm);
-    if (g->flags_needed & FL_ARITH) {
-        gen_mul_flags(g, sz);
-        emit_mov_mr(cb, sz, greg(d->reg, sz), HRAX);
-        merge_flags_from(g, HR12, FL_ARITH);
+    if (in->mnem == M_IMUL2) {
+        Loc dl = gsrc(g, d->reg, sz);
+        if (dl.reg >= 0) emit_imul_rr(cb, sz, HRAX, dl.reg);
+        else emit_imul_rm(cb, sz, HRAX, dl.m);
     } else {
-        emit_mov_mr(cb, sz, greg(d->reg, sz), HRAX);
+        emit_imul_rri(cb, sz, HRAX, HRAX, (int32_t)in->imm);
     }
+    bool flags = (g->flags_needed & FL_ARITH) != 0;
+    if (flags) gen_mul_flags(g, sz);
+    reg_to_loc(cb, sz, gdst(g, d->reg, sz, true), HRAX);
+    if (flags) flags_set(g, HRCX, FL_ARITH);
+    else flags_capture(g, FL_ARITH); /* (drops them) */
 }
 
 /* MUL/IMUL r/m: AX = AL * src, DX:AX or EDX:EAX = eAX * src on the host; CF and OF
@@ -650,24 +897,25 @@ static void gen_mul1(Gen *g)
     CodeBuf *cb = &g->cb;
     unsigned sz = s->size;
     if (s->kind == OPK_MEM) {
-        gen_ea(g, HRDX);
+        gen_ea(g);
         gen_load(g, sz);
         emit_mov_rr(cb, 4, HRCX, HRAX);
     } else {
-        emit_mov_rm(cb, sz == 1 ? 1 : 4, HRCX, greg(s->reg, sz));
+        loc_to_reg(cb, sz, HRCX, gsrc(g, s->reg, sz));
     }
-    emit_mov_rm(cb, 4, HRAX, greg(R_EAX, 4));
-    emit_mov_rm(cb, 4, HRDX, greg(R_EDX, 4));
+    loc_to_reg(cb, 4, HRAX, gsrc(g, R_EAX, 4));
+    if (sz > 1) loc_to_reg(cb, 4, HRDX, gsrc(g, R_EDX, 4));
     emit_unary_r(cb, in->mnem == M_MUL ? UN_MUL : UN_IMUL, sz, HRCX);
     bool flags = (g->flags_needed & FL_ARITH) != 0;
     if (flags) gen_mul_flags(g, sz);
     if (sz == 1) {
-        emit_mov_mr(cb, 2, greg(R_EAX, 2), HRAX);
+        reg_to_loc(cb, 2, gdst(g, R_EAX, 2, false), HRAX);
     } else {
-        emit_mov_mr(cb, sz, greg(R_EAX, sz), HRAX);
-        emit_mov_mr(cb, sz, greg(R_EDX, sz), HRDX);
+        reg_to_loc(cb, sz, gdst(g, R_EAX, sz, true), HRAX);
+        reg_to_loc(cb, sz, gdst(g, R_EDX, sz, true), HRDX);
     }
-    if (flags) merge_flags_from(g, HR12, FL_ARITH);
+    if (flags) flags_set(g, HRCX, FL_ARITH);
+    else flags_capture(g, FL_ARITH);
 }
 
 static Cond gen_cond(Gen *g, unsigned cc);
@@ -678,15 +926,18 @@ static void gen_setcc(Gen *g)
     const Insn *in = g->in;
     const Operand *d = &in->op[0];
     CodeBuf *cb = &g->cb;
-    if (d->kind == OPK_MEM) gen_ea(g, HRDX);
-    Cond hc = gen_cond(g, in->cond);
-    emit_setcc_r(cb, hc, HRCX);
     if (d->kind == OPK_MEM) {
-        emit_movzx_rr(cb, 4, 1, HRCX, HRCX);
-        gen_store(g, 1, false);
-    } else {
-        emit_mov_mr(cb, 1, greg(d->reg, 1), HRCX);
+        gen_ea(g);
+        Cond hc = gen_cond(g, in->cond);
+        emit_setcc_r(cb, hc, HVAL);
+        emit_movzx_rr(cb, 4, 1, HVAL, HVAL);
+        gen_store(g, 1);
+        return;
     }
+    Cond hc = gen_cond(g, in->cond);
+    Loc dl = gdst(g, d->reg, 1, false); /* (a load does not change the host flags) */
+    if (dl.reg >= 0) emit_setcc_r(cb, hc, dl.reg);
+    else emit_setcc_m(cb, hc, dl.m);
 }
 
 /* CMOVcc r, r/m: the source is always read (a memory source faults even when false) */
@@ -696,21 +947,28 @@ static void gen_cmov(Gen *g)
     const Operand *d = &in->op[0], *s = &in->op[1];
     CodeBuf *cb = &g->cb;
     if (s->kind == OPK_MEM) {
-        gen_ea(g, HRDX);
+        gen_ea(g);
         gen_load(g, d->size);
+        emit_mov_rr(cb, 4, HVAL, HRAX);
     } else {
-        emit_mov_rm(cb, 4, HRAX, greg(s->reg, 4));
+        loc_to_reg(cb, 4, HVAL, gsrc(g, s->reg, 4));
     }
-    emit_mov_rr(cb, 4, HRSI, HRAX);
+    /* the destination is loaded before the branch: both paths leave it valid */
+    Loc dl = gdst(g, d->reg, d->size, false);
     Cond hc = gen_cond(g, in->cond);
+    if (dl.reg >= 0) {
+        emit_cmov_rr(cb, hc, d->size, dl.reg, HVAL);
+        return;
+    }
     size_t skip = emit_jcc8_label(cb, (Cond)(hc ^ 1));
-    emit_mov_mr(cb, d->size, greg(d->reg, d->size), HRSI);
+    reg_to_loc(cb, d->size, dl, HVAL);
     emit_patch_rel8(cb, skip, cb->len);
 }
 
-/* SHL/SAL/SHR/SAR: the host shift gives the result, CF, SF, ZF and PF; AF is 0 and OF
- * follows the interpreter's formulas for every count (alu.c): SHL CF^MSB, SHR the two
- * top bits of the result, SAR 0. The flags are built in R12D (merged after a store). */
+/* SHL/SAL/SHR/SAR/ROL/ROR: the host shift gives the result, CF, SF, ZF and PF; AF is 0
+ * and OF follows the interpreter's formulas for every count (alu.c): SHL CF^MSB, SHR
+ * the two top bits of the result, SAR 0; rotates take CF from the result. The flags
+ * are composed in ECX. A count of 0 (CL) changes nothing, flags included. */
 static void gen_shift(Gen *g)
 {
     const Insn *in = g->in;
@@ -723,49 +981,57 @@ static void gen_shift(Gen *g)
     uint32_t fmask = rotate ? FL_CF | FL_OF : FL_ARITH;
     bool by_cl = s->kind == OPK_REG;
     unsigned cnt = s->kind == OPK_ONE ? 1 : (in->imm & 31);
+    bool mem = d->kind == OPK_MEM;
     if (!by_cl && cnt == 0) {
         /* nothing changes, but a memory operand is still read (and may fault) */
-        if (d->kind == OPK_MEM) {
-            gen_ea(g, HRDX);
+        if (mem) {
+            gen_ea(g);
             gen_load(g, sz);
         }
         return;
     }
-    if (d->kind == OPK_MEM) {
-        gen_ea(g, HRDX);
+    bool flags = (g->flags_needed & fmask) != 0;
+    /* by CL the flags may stay as they are: c->eflags is made exact first and the new
+     * flags are merged into it directly when the count is not 0 */
+    if (by_cl) flags_sync(g);
+    bool keep = !by_cl && mem && flags_rmw_begin(g, fmask);
+    Loc dl = { -1, { 0 } };
+    if (mem) {
+        gen_ea(g);
         gen_load(g, sz);
     } else {
-        emit_mov_rm(cb, sz == 1 ? 1 : 4, HRAX, greg(d->reg, sz));
+        /* loaded before the CL branch: both paths leave it valid */
+        dl = gdst(g, d->reg, sz, false);
+        loc_to_reg(cb, sz, HRAX, dl);
     }
     size_t to_skip = 0;
     if (by_cl) {
-        emit_mov_rm(cb, 4, HRCX, greg(R_ECX, 4));
+        loc_to_reg(cb, 4, HRCX, gsrc(g, R_ECX, 4));
         emit_alu_ri(cb, ALU_AND, 4, HRCX, 31);
         to_skip = emit_jcc_label(cb, CC_E);
         emit_shift_rcl(cb, op, sz, HRAX);
     } else {
         emit_shift_ri8(cb, op, sz, HRAX, (uint8_t)cnt);
     }
-    bool flags = (g->flags_needed & fmask) != 0;
     if (flags) {
         unsigned bits = sz * 8;
         bool left = op == SH_SHL || op == SH_ROL;
         if (rotate) {
             /* CF from the result: ROL the LSB, ROR the MSB */
-            emit_mov_rr(cb, 4, HR12, HRAX);
-            if (!left) emit_shift_ri(cb, SH_SHR, 4, HR12, (uint8_t)(bits - 1));
-            emit_alu_ri(cb, ALU_AND, 4, HR12, FL_CF);
+            emit_mov_rr(cb, 4, HRCX, HRAX);
+            if (!left) emit_shift_ri(cb, SH_SHR, 4, HRCX, (uint8_t)(bits - 1));
+            emit_alu_ri(cb, ALU_AND, 4, HRCX, FL_CF);
         } else {
             emit_pushf(cb);
-            emit_pop_r(cb, HR12);
-            emit_alu_ri(cb, ALU_AND, 4, HR12, FL_CF | FL_PF | FL_ZF | FL_SF);
+            emit_pop_r(cb, HRCX);
+            emit_alu_ri(cb, ALU_AND, 4, HRCX, FL_CF | FL_PF | FL_ZF | FL_SF);
         }
         if (op != SH_SAR) { /* SAR's OF is 0 */
             /* OF: left, CF ^ MSB(result); right, MSB ^ bit width-2 of the result */
             emit_mov_rr(cb, 4, HRDX, HRAX);
             emit_shift_ri(cb, SH_SHR, 4, HRDX, (uint8_t)(bits - 1));
             if (left) {
-                emit_alu_rr(cb, ALU_XOR, 4, HRDX, HR12);
+                emit_alu_rr(cb, ALU_XOR, 4, HRDX, HRCX);
             } else {
                 emit_mov_rr(cb, 4, HRSI, HRAX);
                 emit_shift_ri(cb, SH_SHR, 4, HRSI, (uint8_t)(bits - 2));
@@ -773,29 +1039,45 @@ static void gen_shift(Gen *g)
             }
             emit_alu_ri(cb, ALU_AND, 4, HRDX, 1);
             emit_shift_ri(cb, SH_SHL, 4, HRDX, 11);
-            emit_alu_rr(cb, ALU_OR, 4, HR12, HRDX);
+            emit_alu_rr(cb, ALU_OR, 4, HRCX, HRDX);
         }
     }
-    if (d->kind == OPK_MEM) {
-        emit_mov_rr(cb, 4, HRCX, HRAX);
-        gen_store(g, sz, true);
+    if (mem) {
+        if (by_cl && flags) emit_mov_rr(cb, 4, HFLAGS, HRCX); /* survives the store */
+        else flags_rmw_hold(g, keep, HRCX);
+        emit_mov_rr(cb, 4, HVAL, HRAX);
+        gen_store(g, sz);
     } else {
-        emit_mov_mr(cb, sz, greg(d->reg, sz), HRAX);
+        reg_to_loc(cb, sz, dl, HRAX);
     }
-    if (flags) merge_flags_from(g, HR12, fmask);
-    if (by_cl) emit_patch_rel32(cb, to_skip, cb->len);
+    if (by_cl) {
+        if (flags) {
+            /* straight into c->eflags: the count was not 0 */
+            int fr = mem ? HFLAGS : HRCX;
+            emit_mov_rm(cb, 4, HRDX, CPU_MEM(eflags));
+            emit_alu_ri(cb, ALU_AND, 4, HRDX, (int32_t)~fmask);
+            emit_alu_rr(cb, ALU_OR, 4, HRDX, fr);
+            emit_mov_mr(cb, 4, CPU_MEM(eflags), HRDX);
+        }
+        emit_patch_rel32(cb, to_skip, cb->len);
+        g->rfl = g->pend = 0; /* R12 may or may not be the old flags now */
+        return;
+    }
+    if (mem) flags_rmw_end(g, keep, fmask);
+    else if (flags) flags_set(g, HRCX, fmask);
+    else flags_capture(g, fmask);
 }
 
-/* PUSH: the value (read first, so PUSH ESP pushes the old ESP), stored at SS:ESP-size;
- * ESP changes only after the store succeeded. 32-bit stacks only. */
+/* PUSH: the value (read first, so PUSH ESP pushes the old ESP) in ESI, stored at
+ * SS:ESP-size; ESP changes only after the store succeeded. 32-bit stacks only. */
 static void gen_push_value(Gen *g, unsigned size)
 {
     CodeBuf *cb = &g->cb;
-    emit_mov_rm(cb, 4, HRDX, greg(R_ESP, 4));
-    emit_alu_ri(cb, ALU_SUB, 4, HRDX, (int32_t)size);
+    loc_to_reg(cb, 4, HEA, gsrc(g, R_ESP, 4));
+    emit_alu_ri(cb, ALU_SUB, 4, HEA, (int32_t)size);
     g->mseg = SEG_SS;
-    gen_store(g, size, false);
-    emit_mov_mr(cb, 4, greg(R_ESP, 4), HR13);
+    gen_store(g, size);
+    reg_to_loc(cb, 4, gdst(g, R_ESP, 4, true), HEA);
 }
 
 static void gen_push(Gen *g)
@@ -803,9 +1085,9 @@ static void gen_push(Gen *g)
     const Insn *in = g->in;
     const Operand *o = &in->op[0];
     if (o->kind == OPK_REG)
-        emit_mov_rm(&g->cb, 4, HRCX, greg(o->reg, o->size));
+        loc_to_reg(&g->cb, 4, HVAL, gsrc(g, o->reg, 4));
     else
-        emit_mov_ri(&g->cb, 4, HRCX, (int32_t)in->imm);
+        emit_mov_ri(&g->cb, 4, HVAL, (int32_t)in->imm);
     gen_push_value(g, o->size);
 }
 
@@ -813,22 +1095,22 @@ static void gen_push(Gen *g)
 static void gen_pop_value(Gen *g, unsigned size)
 {
     CodeBuf *cb = &g->cb;
-    emit_mov_rm(cb, 4, HRDX, greg(R_ESP, 4));
+    loc_to_reg(cb, 4, HEA, gsrc(g, R_ESP, 4));
     g->mseg = SEG_SS;
     gen_load(g, size);
-    emit_lea(cb, 4, HRCX, mem_base(HR13, (int32_t)size));
-    emit_mov_mr(cb, 4, greg(R_ESP, 4), HRCX);
+    emit_lea(cb, 4, HRCX, mem_base(HEA, (int32_t)size));
+    reg_to_loc(cb, 4, gdst(g, R_ESP, 4, true), HRCX);
 }
 
 static void gen_pop(Gen *g)
 {
     const Operand *o = &g->in->op[0];
     gen_pop_value(g, o->size);
-    emit_mov_mr(&g->cb, o->size, greg(o->reg, o->size), HRAX);
+    reg_to_loc(&g->cb, o->size, gdst(g, o->reg, o->size, true), HRAX);
 }
 
-/* After a near indirect branch (EIP stored): find the next block without the
- * dispatcher (dbt_indirect), else return to it. */
+/* After a near indirect branch (EIP stored, state synced): find the next block without
+ * the dispatcher (dbt_indirect), else return to it. */
 static void gen_indirect_exit(Gen *g)
 {
     CodeBuf *cb = &g->cb;
@@ -845,8 +1127,8 @@ static void gen_indirect_exit(Gen *g)
 
 /* ---- block exits ---- */
 
-/* A direct exit through slot k to guest EIP `eip`: jmp [slot]; the slot starts out
- * pointing at this exit's stub, emitted after the body. */
+/* A direct exit through slot k to guest EIP `eip` (state synced): jmp [slot]; the slot
+ * starts out pointing at this exit's stub, emitted after the body. */
 static void direct_exit(Gen *g, int k, uint32_t eip)
 {
     void **slot = &g->d->slots[(size_t)(g->b - g->d->blocks) * 2 + k];
@@ -857,25 +1139,32 @@ static void direct_exit(Gen *g, int k, uint32_t eip)
     g->b->out_eip[k] = eip;
 }
 
-/* Condition `cc` of the guest EFLAGS in c->eflags → host flags; returns the host
- * condition (NE or E) that is true when the guest condition holds. Clobbers EAX, ECX. */
+/* Condition `cc` of the guest flags → host flags; returns the host condition (NE or
+ * E) that is true when the guest condition holds. Reads R12 when it has the bits,
+ * else c->eflags. Clobbers EAX, ECX. */
 static Cond gen_cond(Gen *g, unsigned cc)
 {
-    static const uint32_t bits[8] = { FL_OF, FL_CF, FL_ZF, FL_CF | FL_ZF, FL_SF, FL_PF, 0, 0 };
+    static const uint32_t bits[8] = { FL_OF, FL_CF, FL_ZF, FL_CF | FL_ZF, FL_SF, FL_PF,
+                                      FL_SF | FL_OF, FL_SF | FL_OF | FL_ZF };
     unsigned base = cc >> 1;
     bool neg = cc & 1;
+    CodeBuf *cb = &g->cb;
+    bool in_r12 = (g->rfl & bits[base]) == bits[base];
+    if (!in_r12 && (g->pend & bits[base])) flags_sync(g);
     if (base < 6) {
-        emit_test_mi(&g->cb, 4, CPU_MEM(eflags), (int32_t)bits[base]);
+        if (in_r12) emit_test_ri(cb, 4, HFLAGS, (int32_t)bits[base]);
+        else emit_test_mi(cb, 4, CPU_MEM(eflags), (int32_t)bits[base]);
     } else {
         /* L: SF != OF; LE: ZF or SF != OF (OF is bit 11, SF bit 7) */
-        emit_mov_rm(&g->cb, 4, HRAX, CPU_MEM(eflags));
-        emit_mov_rr(&g->cb, 4, HRCX, HRAX);
-        emit_shift_ri(&g->cb, SH_SHR, 4, HRCX, 4);
-        emit_alu_rr(&g->cb, ALU_XOR, 4, HRCX, HRAX);
-        emit_alu_ri(&g->cb, ALU_AND, 4, HRCX, FL_SF);
+        if (in_r12) emit_mov_rr(cb, 4, HRAX, HFLAGS);
+        else emit_mov_rm(cb, 4, HRAX, CPU_MEM(eflags));
+        emit_mov_rr(cb, 4, HRCX, HRAX);
+        emit_shift_ri(cb, SH_SHR, 4, HRCX, 4);
+        emit_alu_rr(cb, ALU_XOR, 4, HRCX, HRAX);
+        emit_alu_ri(cb, ALU_AND, 4, HRCX, FL_SF);
         if (base == 7) {
-            emit_alu_ri(&g->cb, ALU_AND, 4, HRAX, FL_ZF);
-            emit_alu_rr(&g->cb, ALU_OR, 4, HRCX, HRAX);
+            emit_alu_ri(cb, ALU_AND, 4, HRAX, FL_ZF);
+            emit_alu_rr(cb, ALU_OR, 4, HRCX, HRAX);
         }
     }
     return neg ? CC_E : CC_NE;
@@ -885,6 +1174,14 @@ static bool uses_memory(const Insn *in)
 {
     for (int k = 0; k < in->nops; k++)
         if (in->op[k].kind == OPK_MEM) return true;
+    return false;
+}
+
+/* Does the instruction name AH, CH, DH or BH? */
+static bool names_high_byte(const Insn *in)
+{
+    for (int k = 0; k < in->nops; k++)
+        if (in->op[k].kind == OPK_REG && in->op[k].size == 1 && in->op[k].reg >= 4) return true;
     return false;
 }
 
@@ -914,15 +1211,226 @@ static uint32_t rel_target(const Insn *in, uint32_t next)
     return in->opsize == 2 ? t & 0xffff : t;
 }
 
+/* An instruction without a native translation: its interpreter handler, with the
+ * Cpu structure exact before and nothing cached after. */
 static void gen_helper(Gen *g)
 {
     const Insn *in = g->in;
+    sync_state(g);
     prep_fault(g);
     emit_mov_mi(&g->cb, 4, CPU_MEM(eip), (int32_t)g->next);
     emit_mov_rr(&g->cb, 8, HRDI, HRBX);
     emit_mov_ri64(&g->cb, HRSI, (uint64_t)(uintptr_t)in);
     emit_call_abs(&g->cb, (const void *)cpu_handler(in->mnem), HRAX);
+    forget_state(g);
     g->d->stats.helper_insns++;
+}
+
+/* RET (near, 32-bit stack): pop EIP, check it against the CS limit, and look up the
+ * next block. */
+static void gen_ret(Gen *g)
+{
+    const Insn *in = g->in;
+    CodeBuf *cb = &g->cb;
+    loc_to_reg(cb, 4, HEA, gsrc(g, R_ESP, 4));
+    g->mseg = SEG_SS;
+    gen_load(g, in->opsize);
+    if (in->opsize == 2) emit_movzx_rr(cb, 4, 2, HRAX, HRAX);
+    size_t to_gp = 0;
+    bool check = g->b->cs_limit != 0xffffffffu;
+    Snap at_gp = snap(g);
+    unsigned before = g->pending;
+    if (check) {
+        emit_alu_ri(cb, ALU_CMP, 4, HRAX, (int32_t)g->b->cs_limit);
+        to_gp = emit_jcc_label(cb, CC_A);
+    }
+    emit_lea(cb, 4, HRCX, mem_base(HEA, (int32_t)in->opsize));
+    reg_to_loc(cb, 4, gdst(g, R_ESP, 4, true), HRCX);
+    emit_mov_mr(cb, 4, CPU_MEM(eip), HRAX);
+    g->pending++;
+    flush_icount(g);
+    sync_state(g);
+    gen_indirect_exit(g);
+    if (check) {
+        /* target beyond the CS limit: #GP(0) at the RET, ESP as it was */
+        emit_patch_rel32(cb, to_gp, cb->len);
+        spill_regs(cb, at_gp.dirty);
+        merge_pend(cb, at_gp.pend);
+        emit_fault_state(cb, before, g->eip);
+        emit_mov_rr(cb, 8, HRDI, HRBX);
+        emit_call_abs(cb, (const void *)dbt_fault_gp0, HRAX);
+    }
+}
+
+/* Flags liveness, backwards: needed[i] = the flags instruction i writes that a later
+ * one reads. An instruction that can fault or leave the block (a memory access or a
+ * handler call) needs every flag exact before it (a fault is delivered with them) and
+ * after it (a side exit), so only runs of register-only instructions drop flags that
+ * a later one overwrites. */
+static void flags_liveness(const Insn *insns, unsigned n, const bool *native, uint32_t *needed)
+{
+    uint32_t live = FL_ARITH;
+    for (int i = (int)n - 1; i >= 0; i--) {
+        const Insn *in = &insns[i];
+        bool may_exit = !native[i] || (in->mnem != M_LEA && uses_memory(in));
+        if (may_exit) live = FL_ARITH;
+        uint32_t w = native[i] ? flags_written(in) : 0;
+        uint32_t r = native[i] ? 0 : FL_ARITH;
+        if (native[i] && (in->mnem == M_ADC || in->mnem == M_SBB)) r = FL_CF;
+        if (native[i] && (in->mnem == M_Jcc || in->mnem == M_SETcc || in->mnem == M_CMOVcc))
+            r = FL_ARITH;
+        if (native[i] && shift_by_cl(in)) r = FL_ARITH;
+        needed[i] = native[i] && shift_by_cl(in) ? FL_ARITH : live & w;
+        live = (live & ~w) | r;
+        if (may_exit) live = FL_ARITH;
+    }
+}
+
+/* One native instruction; returns true when it ended the block. */
+static bool gen_native(Gen *g)
+{
+    const Insn *in = g->in;
+    CodeBuf *cb = &g->cb;
+    switch (in->mnem) {
+    case M_NOP: case M_HINT_NOP: break;
+    case M_MOV: gen_mov(g); break;
+    case M_ADD: case M_OR: case M_ADC: case M_SBB: case M_AND: case M_SUB:
+    case M_XOR: case M_CMP: case M_TEST: gen_alu(g); break;
+    case M_INC: case M_DEC: case M_NOT: case M_NEG: gen_unary(g); break;
+    case M_LEA: gen_lea(g); break;
+    case M_MOVZX: case M_MOVSX: gen_movx(g); break;
+    case M_SHL: case M_SAL: case M_SHR: case M_SAR: case M_ROL: case M_ROR:
+        gen_shift(g);
+        break;
+    case M_PUSH: gen_push(g); break;
+    case M_IMUL2: case M_IMUL3: gen_imul(g); break;
+    case M_MUL: case M_IMUL1: gen_mul1(g); break;
+    case M_SETcc: gen_setcc(g); break;
+    case M_CMOVcc: gen_cmov(g); break;
+    case M_POP: gen_pop(g); break;
+    case M_CALL:
+        emit_mov_ri(cb, 4, HVAL, (int32_t)g->next);
+        gen_push_value(g, in->opsize);
+        g->pending++;
+        flush_icount(g);
+        sync_state(g);
+        direct_exit(g, 0, rel_target(in, g->next));
+        return true;
+    case M_RET:
+        gen_ret(g);
+        return true;
+    case M_JMP:
+        g->pending++;
+        flush_icount(g);
+        sync_state(g);
+        direct_exit(g, 0, rel_target(in, g->next));
+        return true;
+    case M_Jcc: {
+        g->pending++;
+        flush_icount(g);
+        sync_state(g); /* R12 keeps the flags: gen_cond reads them there */
+        Cond hc = gen_cond(g, in->cond);
+        size_t to_taken = emit_jcc_label(cb, hc);
+        direct_exit(g, 1, g->next);
+        emit_patch_rel32(cb, to_taken, cb->len);
+        direct_exit(g, 0, rel_target(in, g->next));
+        return true;
+    }
+    }
+    return false;
+}
+
+/* One instruction through its handler; returns true when it ended the block. */
+static bool gen_handled(Gen *g)
+{
+    const Insn *in = g->in;
+    CodeBuf *cb = &g->cb;
+    gen_helper(g);
+    g->pending = 1;
+    if (is_static_branch(in)) {
+        flush_icount(g);
+        uint32_t t = rel_target(in, g->next);
+        if (in->mnem == M_JMP || in->mnem == M_CALL) {
+            direct_exit(g, 0, t);
+        } else {
+            emit_alu_mi(cb, ALU_CMP, 4, CPU_MEM(eip), (int32_t)t);
+            size_t to_fall = emit_jcc_label(cb, CC_NE);
+            direct_exit(g, 0, t);
+            emit_patch_rel32(cb, to_fall, cb->len);
+            direct_exit(g, 1, g->next);
+        }
+        return true;
+    }
+    if (dbt_insn_ends_block(in)) {
+        /* indirect or system: EIP is wherever the handler left it */
+        flush_icount(g);
+        if (in->mnem == M_RET || in->mnem == M_JMP || in->mnem == M_CALL) {
+            gen_indirect_exit(g);
+        } else {
+            emit_alu_rr(cb, ALU_XOR, 4, HRAX, HRAX);
+            emit_jmp_abs(cb, g->d->exit_fn, HRCX);
+        }
+        return true;
+    }
+    exit_check(g, false, 0);
+    if (in->flags & IF_STRING) {
+        /* a REP chunk that is not finished sets EIP back to itself */
+        emit_alu_mi(cb, ALU_CMP, 4, CPU_MEM(eip), (int32_t)g->next);
+        side_exit_if(g, CC_NE, false, 0);
+    }
+    return false;
+}
+
+/* The out-of-line code after the body: exit stubs, slow paths, side exits. */
+static void gen_out_of_line(Gen *g, size_t to_noexec1, size_t to_noexec2)
+{
+    Dbt *d = g->d;
+    Block *b = g->b;
+    CodeBuf *cb = &g->cb;
+    uint8_t *exec = (uint8_t *)g->cb.exec_at;
+    /* the exit stub of each slot used (where an unchained slot leads) */
+    for (int k = 0; k < 2; k++) {
+        b->stub[k] = NULL;
+        if (!g->slot_used[k]) continue;
+        b->stub[k] = exec + cb->len;
+        emit_mov_mi(cb, 4, CPU_MEM(eip), (int32_t)b->out_eip[k]);
+        void **slot = &d->slots[(size_t)(b - d->blocks) * 2 + k];
+        uintptr_t at = (uintptr_t)cb->exec_at + cb->len + 7; /* lea rax,[rip+disp32] */
+        emit_lea(cb, 8, HRAX, mem_rip((int32_t)((intptr_t)slot - (intptr_t)at)));
+        emit_jmp_abs(cb, d->exit_fn, HRCX);
+    }
+    /* slow paths of inline memory accesses: the Cpu structure made exact, the
+     * accessor called, R8-R11 reloaded */
+    for (unsigned s = 0; s < g->nslow; s++) {
+        SlowPath *sp = &g->slow[s];
+        for (unsigned k = 0; k < sp->npatch; k++) emit_patch_rel32(cb, sp->patch[k], cb->len);
+        spill_regs(cb, sp->st.dirty);
+        merge_pend(cb, sp->st.pend);
+        emit_fault_state(cb, sp->pending, sp->eip);
+        emit_access_call(cb, sp->size, sp->store, sp->seg, sp->st.loaded);
+        if (sp->pending) {
+            /* keep icount as the inline path has it; EAX (a loaded value) survives */
+            emit_alu_mi(cb, ALU_SUB, 8, CPU_MEM(icount), (int32_t)sp->pending);
+        }
+        emit_jmp_to(cb, sp->join);
+    }
+    /* side exits */
+    for (unsigned s = 0; s < g->nside; s++) {
+        SideExit *se = &g->side[s];
+        emit_patch_rel32(cb, se->patch, cb->len);
+        spill_regs(cb, se->st.dirty);
+        merge_pend(cb, se->st.pend);
+        if (se->pending) emit_alu_mi(cb, ALU_ADD, 8, CPU_MEM(icount), (int32_t)se->pending);
+        if (se->set_eip) emit_mov_mi(cb, 4, CPU_MEM(eip), (int32_t)se->eip);
+        emit_alu_rr(cb, ALU_XOR, 4, HRAX, HRAX);
+        emit_jmp_abs(cb, d->exit_fn, HRCX);
+    }
+    /* not entered: budget too small or an exit request pending */
+    emit_patch_rel32(cb, to_noexec1, cb->len);
+    emit_patch_rel32(cb, to_noexec2, cb->len);
+    emit_mov_mi(cb, 4, CPU_MEM(eip), (int32_t)b->eip);
+    emit_alu_rr(cb, ALU_XOR, 4, HRAX, HRAX);
+    emit_jmp_abs(cb, d->exit_fn, HRCX);
 }
 
 size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t *exec,
@@ -937,7 +1445,6 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
     g->code32 = b->mode & BM_CODE32;
     CodeBuf *cb = &g->cb;
 
-    /* flags liveness, backwards: what each instruction's flags are needed for */
     uint32_t needed[DBT_MAX_BLOCK_INSNS];
     bool native[DBT_MAX_BLOCK_INSNS];
     {
@@ -947,25 +1454,7 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
             native[i] = d->opt.native && native_ok(g, &insns[i]);
             eip = g->next;
         }
-        /* An instruction that can fault or leave the block (a memory access or a
-         * handler call) needs every flag in EFLAGS before it (a fault is delivered
-         * with them) and after it (a side exit), so only runs of register-only
-         * instructions drop flags that a later one overwrites. */
-        uint32_t live = FL_ARITH;
-        for (int i = b->ninsn - 1; i >= 0; i--) {
-            const Insn *in = &insns[i];
-            bool may_exit = !native[i] || (in->mnem != M_LEA && uses_memory(in));
-            if (may_exit) live = FL_ARITH;
-            uint32_t w = native[i] ? flags_written(in) : 0;
-            uint32_t r = native[i] ? 0 : FL_ARITH;
-            if (native[i] && (in->mnem == M_ADC || in->mnem == M_SBB)) r = FL_CF;
-            if (native[i] && (in->mnem == M_Jcc || in->mnem == M_SETcc || in->mnem == M_CMOVcc))
-                r = FL_ARITH;
-            if (native[i] && shift_by_cl(in)) r = FL_ARITH;
-            needed[i] = native[i] && shift_by_cl(in) ? FL_ARITH : live & w;
-            live = (live & ~w) | r;
-            if (may_exit) live = FL_ARITH;
-        }
+        flags_liveness(insns, b->ninsn, native, needed);
     }
 
     /* chained entry: enough budget left, nothing asking us to stop */
@@ -980,7 +1469,7 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
 
     bool ended = false;
     uint32_t eip = b->eip;
-    for (unsigned i = 0; i < b->ninsn; i++) {
+    for (unsigned i = 0; i < b->ninsn && !ended; i++) {
         const Insn *in = &insns[i];
         g->in = in;
         g->eip = eip;
@@ -990,168 +1479,34 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
         g->mseg = in->seg;
         g->flags_needed = needed[i];
         if (native[i]) {
-            switch (in->mnem) {
-            case M_NOP: case M_HINT_NOP: break;
-            case M_MOV: gen_mov(g); break;
-            case M_ADD: case M_OR: case M_ADC: case M_SBB: case M_AND: case M_SUB:
-            case M_XOR: case M_CMP: case M_TEST: gen_alu(g); break;
-            case M_INC: case M_DEC: case M_NOT: case M_NEG: gen_unary(g); break;
-            case M_LEA: gen_lea(g); break;
-            case M_MOVZX: case M_MOVSX: gen_movx(g); break;
-            case M_SHL: case M_SAL: case M_SHR: case M_SAR: case M_ROL: case M_ROR:
-                gen_shift(g);
-                break;
-            case M_PUSH: gen_push(g); break;
-            case M_IMUL2: case M_IMUL3: gen_imul(g); break;
-            case M_MUL: case M_IMUL1: gen_mul1(g); break;
-            case M_SETcc: gen_setcc(g); break;
-            case M_CMOVcc: gen_cmov(g); break;
-            case M_POP: gen_pop(g); break;
-            case M_CALL:
-                emit_mov_ri(cb, 4, HRCX, (int32_t)g->next);
-                gen_push_value(g, in->opsize);
-                g->pending++;
-                flush_icount(g);
-                direct_exit(g, 0, rel_target(in, g->next));
-                ended = true;
-                break;
-            case M_RET: {
-                emit_mov_rm(cb, 4, HRDX, greg(R_ESP, 4));
-                g->mseg = SEG_SS;
-                gen_load(g, in->opsize);
-                if (in->opsize == 2) emit_movzx_rr(cb, 4, 2, HRAX, HRAX);
-                size_t to_gp = 0;
-                bool check = b->cs_limit != 0xffffffffu;
-                if (check) {
-                    emit_alu_ri(cb, ALU_CMP, 4, HRAX, (int32_t)b->cs_limit);
-                    to_gp = emit_jcc_label(cb, CC_A);
-                }
-                emit_lea(cb, 4, HRCX, mem_base(HR13, (int32_t)in->opsize));
-                emit_mov_mr(cb, 4, greg(R_ESP, 4), HRCX);
-                emit_mov_mr(cb, 4, CPU_MEM(eip), HRAX);
-                unsigned before = g->pending;
-                g->pending++;
-                flush_icount(g);
-                gen_indirect_exit(g);
-                if (check) {
-                    /* target beyond the CS limit: #GP(0) at the RET, ESP as it was */
-                    emit_patch_rel32(cb, to_gp, cb->len);
-                    emit_fault_state(cb, before, g->eip);
-                    emit_mov_rr(cb, 8, HRDI, HRBX);
-                    emit_call_abs(cb, (const void *)dbt_fault_gp0, HRAX);
-                }
-                ended = true;
-                break;
+            g->memregs = names_high_byte(in);
+            if (g->memregs) {
+                /* AH..BH: this instruction works on the Cpu structure */
+                spill_regs(cb, g->dirty);
+                g->dirty = 0;
+                g->loaded = 0;
             }
-            case M_JMP:
-                g->pending++;
-                flush_icount(g);
-                direct_exit(g, 0, rel_target(in, g->next));
-                ended = true;
-                break;
-            case M_Jcc: {
-                g->pending++;
-                flush_icount(g);
-                Cond hc = gen_cond(g, in->cond);
-                size_t to_taken = emit_jcc_label(cb, hc);
-                direct_exit(g, 1, g->next);
-                emit_patch_rel32(cb, to_taken, cb->len);
-                direct_exit(g, 0, rel_target(in, g->next));
-                ended = true;
-                break;
-            }
+            ended = gen_native(g);
+            if (g->memregs) {
+                g->loaded = 0;
+                g->memregs = false;
             }
             if (ended) break;
             g->pending++;
             /* a memory access may have hit MMIO or a code page: leave if asked */
             if (g->accessed) exit_check(g, true, g->next);
         } else {
-            gen_helper(g);
-            g->pending = 1;
-            if (is_static_branch(in)) {
-                flush_icount(g);
-                uint32_t t = rel_target(in, g->next);
-                if (in->mnem == M_JMP || in->mnem == M_CALL) {
-                    direct_exit(g, 0, t);
-                } else {
-                    emit_alu_mi(cb, ALU_CMP, 4, CPU_MEM(eip), (int32_t)t);
-                    size_t to_fall = emit_jcc_label(cb, CC_NE);
-                    direct_exit(g, 0, t);
-                    emit_patch_rel32(cb, to_fall, cb->len);
-                    direct_exit(g, 1, g->next);
-                }
-                ended = true;
-                break;
-            }
-            if (dbt_insn_ends_block(in)) {
-                /* indirect or system: EIP is wherever the handler left it */
-                flush_icount(g);
-                if (in->mnem == M_RET || in->mnem == M_JMP || in->mnem == M_CALL) {
-                    gen_indirect_exit(g);
-                } else {
-                    emit_alu_rr(cb, ALU_XOR, 4, HRAX, HRAX);
-                    emit_jmp_abs(cb, d->exit_fn, HRCX);
-                }
-                ended = true;
-                break;
-            }
-            exit_check(g, false, 0);
-            if (in->flags & IF_STRING) {
-                /* a REP chunk that is not finished sets EIP back to itself */
-                emit_alu_mi(cb, ALU_CMP, 4, CPU_MEM(eip), (int32_t)g->next);
-                side_exit_if(g, CC_NE, false, 0);
-            }
+            ended = gen_handled(g);
         }
         eip = g->next;
     }
     if (!ended) {
         /* cut by length or the page end: continue at the next instruction */
         flush_icount(g);
+        sync_state(g);
         direct_exit(g, 0, eip);
     }
-
-    /* out-of-line: the exit stub of each slot used (where an unchained slot leads) */
-    for (int k = 0; k < 2; k++) {
-        b->stub[k] = NULL;
-        if (!g->slot_used[k]) continue;
-        b->stub[k] = exec + cb->len;
-        emit_mov_mi(cb, 4, CPU_MEM(eip), (int32_t)b->out_eip[k]);
-        void **slot = &d->slots[(size_t)(b - d->blocks) * 2 + k];
-        uintptr_t at = (uintptr_t)cb->exec_at + cb->len + 7; /* lea rax,[rip+disp32] */
-        emit_lea(cb, 8, HRAX, mem_rip((int32_t)((intptr_t)slot - (intptr_t)at)));
-        emit_jmp_abs(cb, d->exit_fn, HRCX);
-    }
-    /* slow paths of inline memory accesses */
-    for (unsigned s = 0; s < g->nslow; s++) {
-        SlowPath *sp = &g->slow[s];
-        for (unsigned k = 0; k < sp->npatch; k++) emit_patch_rel32(cb, sp->patch[k], cb->len);
-        emit_fault_state(cb, sp->pending, sp->eip);
-        emit_mov_rr(cb, 4, HRDX, HR13);
-        if (sp->store) emit_mov_rr(cb, 4, HRCX, HR14);
-        emit_mov_ri(cb, 4, HRSI, sp->seg);
-        emit_mov_rr(cb, 8, HRDI, HRBX);
-        emit_call_abs(cb, slow_fn(sp->size, sp->store), HRAX);
-        if (sp->pending) {
-            /* keep icount as the inline path has it; EAX (a loaded value) survives */
-            emit_alu_mi(cb, ALU_SUB, 8, CPU_MEM(icount), (int32_t)sp->pending);
-        }
-        emit_jmp_to(cb, sp->join);
-    }
-    /* side exits */
-    for (unsigned s = 0; s < g->nside; s++) {
-        emit_patch_rel32(cb, g->side[s].patch, cb->len);
-        if (g->side[s].pending)
-            emit_alu_mi(cb, ALU_ADD, 8, CPU_MEM(icount), (int32_t)g->side[s].pending);
-        if (g->side[s].set_eip) emit_mov_mi(cb, 4, CPU_MEM(eip), (int32_t)g->side[s].eip);
-        emit_alu_rr(cb, ALU_XOR, 4, HRAX, HRAX);
-        emit_jmp_abs(cb, d->exit_fn, HRCX);
-    }
-    /* not entered: budget too small or an exit request pending */
-    emit_patch_rel32(cb, to_noexec1, cb->len);
-    emit_patch_rel32(cb, to_noexec2, cb->len);
-    emit_mov_mi(cb, 4, CPU_MEM(eip), (int32_t)b->eip);
-    emit_alu_rr(cb, ALU_XOR, 4, HRAX, HRAX);
-    emit_jmp_abs(cb, d->exit_fn, HRCX);
+    gen_out_of_line(g, to_noexec1, to_noexec2);
 
     if (cb->overflow) return 0;
     b->body = exec + body_pos;

@@ -42,7 +42,10 @@ CpuExit dbt_run(Dbt *d, uint64_t budget)
         if (d->mem_generation != c->mem->generation) dbt_flush(d);
         Block *b = NULL;
         if (!must_interpret(c)) {
-            b = dbt_lookup(d);
+            /* near the budget's end a new block would likely not fit (and one would
+             * be made at every instruction the interpreter steps through): only
+             * blocks that exist already are used there */
+            b = dbt_lookup(d, end - c->icount >= DBT_MAX_BLOCK_INSNS);
             if (!b) d->stats.interp_noblock++;
             else if (b->ninsn > end - c->icount) d->stats.interp_budget++;
         }
