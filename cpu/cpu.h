@@ -115,7 +115,7 @@ typedef struct Cpu Cpu;
  * it allows. perm bit (acc * 2 + user) is set when an access of kind acc (MMU_READ,
  * MMU_WRITE, MMU_FETCH) at that privilege may use the entry without walking; write
  * bits are set only when the final entry's dirty bit is already set. */
-#define TLB_SIZE 256
+#define TLB_SIZE 1024
 #define TLB_VALID 1u          /* tag bit: entry in use */
 #define TLBF_GLOBAL 0x01u     /* G=1 with CR4.PGE: survives CR3 writes */
 #define TLBF_LARGE_4M 0x02u   /* piece of a 4 MiB page (INVLPG drops all pieces) */
@@ -147,7 +147,16 @@ typedef struct CpuBus {
      * PC routes it to IRQ 13); it returns to 0 when the exception is cleared (FNCLEX,
      * FNINIT, FNSAVE, FLDENV/FRSTOR/FLDCW that leave none pending). See fpu.h. */
     void (*ferr)(void *opaque, int level);
+    /* The VMware backdoor (QEMU's vmport; devices/vmmouse.c): a 32-bit IN from port
+     * CPU_BACKDOOR_PORT with EAX = CPU_BACKDOOR_MAGIC, once the I/O permission check
+     * passed, goes here instead of io_read, with the general registers (regs[R_EAX..
+     * R_EDI]) to read and update: the device answers in several registers at once.
+     * May be NULL (no backdoor: the IN reads the port as any other). */
+    void (*backdoor)(void *opaque, uint32_t regs[8]);
 } CpuBus;
+
+#define CPU_BACKDOOR_PORT 0x5658u        /* 'VX' */
+#define CPU_BACKDOOR_MAGIC 0x564D5868u   /* 'VMXh' */
 
 /* One slot of the decoded-instruction cache (exec.c). An entry is used only when the
  * bytes now at the instruction's address equal the bytes it was decoded from (and the

@@ -268,6 +268,38 @@ TEST(Dbt, PageFaultOnAReadModifyWriteSeesTheOldFlagsAndRegisters)
     compare_run(setup, 1000, 1000, "read-modify-write fault");
 }
 
+TEST(Dbt, ChainedJumpIntoAnotherPageFollowsANewMapping)
+{
+    // A CALL chained to a block on another page: after the guest maps that linear page
+    // to other code (PTE rewrite + INVLPG), the same chained CALL must run the new code.
+    auto setup = [](CpuHarness &h) {
+        h.flat32();
+        uint32_t pd = 0x100000, pt = 0x101000, pt2 = 0x102000;
+        for (uint32_t i = 0; i < 1024; i++) h.wr32(pt + i * 4, (i << 12) | 3);
+        h.wr32(pd, pt | 3);
+        h.wr32(pd + 4, pt2 | 3);
+        h.wr32(pt2, 0x200000 | 3);     // 0x400000 -> 0x200000 (the caller)
+        h.wr32(pt2 + 4, 0x210000 | 3); // 0x401000 -> 0x210000 (inc eax; ret)
+        h.c->cr[3] = pd;
+        h.c->cr[0] |= CR0_PG;
+        // 400000: mov ecx,2; jmp l; l: call 0x401000 (a block of its own, chained the
+        //         first time); mov dword [0x102004],0x211003; invlpg [0x401000];
+        //         dec ecx; jnz l; hlt
+        h.load(0x200000, {0xb9, 0x02, 0x00, 0x00, 0x00, 0xeb, 0x00, 0xe8, 0xf4, 0x0f, 0x00, 0x00,
+                          0xc7, 0x05, 0x04, 0x20, 0x10, 0x00, 0x03, 0x10, 0x21, 0x00,
+                          0x0f, 0x01, 0x3d, 0x00, 0x10, 0x40, 0x00, 0x49, 0x75, 0xe7, 0xf4});
+        h.load(0x210000, {0x40, 0xc3});             // inc eax; ret
+        h.load(0x211000, {0x83, 0xc0, 0x64, 0xc3}); // add eax, 100; ret
+        h.c->regs[R_ESP] = 0x9000;
+        h.set_ip(0x400000);
+    };
+    Engine e(true, false);
+    setup(e.h);
+    run_all(e, 1000, 1000);
+    EXPECT_EQ(e.h.c->regs[R_EAX], 101u);
+    compare_run(setup, 1000, 1000, "cross-page chain");
+}
+
 TEST(Dbt, AccessWrappingPast4GiBInAFlatSegmentIsGP)
 {
     // flat segments skip the limit check inline; the wrap must still be #GP(0)

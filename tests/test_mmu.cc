@@ -333,9 +333,13 @@ TEST_F(Paging32, TlbFastLookupRespectsDirtyAndPrivilege)
     EXPECT_FALSE(mmu_lookup_fast(c, 0x00401234, MMU_READ, &pa));
     c->cpl = 0;
     // a page that aliases in the direct-mapped TLB evicts, never mismatches
-    static_assert(TLB_SIZE < 1024, "alias inside one page table");
     uint32_t alias = 0x00401000 + TLB_SIZE * 0x1000;
-    pte((alias >> 12) & 1023, 0x00333000 | P | RW);
+    if ((alias >> 22) != 1) { // its own page table (at PT + 0x2000) when past 4 MiB
+        pde(alias >> 22, (PT + 0x2000) | P | RW | US);
+        h.wr32(PT + 0x2000 + 4 * ((alias >> 12) & 1023), 0x00333000 | P | RW);
+    } else {
+        pte((alias >> 12) & 1023, 0x00333000 | P | RW);
+    }
     EXPECT_EQ(translate(c, alias, MMU_READ), Pa(0x00333000));
     EXPECT_FALSE(mmu_lookup_fast(c, 0x00401234, MMU_READ, &pa));
     EXPECT_EQ(translate(c, 0x00401000, MMU_READ), Pa(0x00201000));

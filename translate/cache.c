@@ -233,11 +233,12 @@ void dbt_chain(Dbt *d, uintptr_t slot_addr, Block *to)
     Block *from = &d->blocks[idx / 2];
     int k = (int)(idx & 1);
     if (!from->valid || !to->valid || from->out[k]) return;
-    /* only within one linear page: the target's mapping was checked with the source's */
+    /* within one linear page the target's mapping is the source's; a jump into another
+     * page goes through the target's xentry, which checks the mapping at every jump */
     uint32_t from_lin = from->cs_base + from->eip, to_lin = to->cs_base + to->eip;
-    if ((from_lin >> PAGE_SHIFT) != (to_lin >> PAGE_SHIFT)) return;
+    bool same_page = (from_lin >> PAGE_SHIFT) == (to_lin >> PAGE_SHIFT);
     if (from->out_eip[k] != to->eip) return;
-    *slot_of(d, from, k) = to->entry;
+    *slot_of(d, from, k) = same_page ? to->entry : to->xentry;
     from->out[k] = to;
     from->in_next_from[k] = to->in_from;
     from->in_next_k[k] = to->in_k;

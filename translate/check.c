@@ -9,9 +9,9 @@
  * writes, restore the CPU, and let the interpreter retire the same number of
  * instructions (taking the same fault, if any) with its writes journaled too. Then the
  * CPU states and every byte either run wrote are compared. The interpreter's result is
- * kept. A block whose translated run touched a device (MMIO, I/O ports, FERR#) cannot
- * be undone and is not compared (counted as skipped); its instructions are interpreter
- * handlers in translated code anyway.
+ * kept. A block whose translated run touched a device (MMIO, I/O ports, FERR#, the
+ * VMware backdoor) cannot be undone and is not compared (counted as skipped); its
+ * instructions are interpreter handlers in translated code anyway.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +89,15 @@ static void w_ferr(void *o, int level)
     k->saved_bus.ferr(k->saved_bus.opaque, level);
 }
 
+/* The backdoor pops the vmmouse queue: like a port read, it cannot be undone, so the
+ * block is skipped rather than run a second time by the interpreter. */
+static void w_backdoor(void *o, uint32_t regs[8])
+{
+    Checker *k = o;
+    if (k->active) k->active->device = true;
+    k->saved_bus.backdoor(k->saved_bus.opaque, regs);
+}
+
 static Checker *checker_get(Dbt *d)
 {
     if (d->check) return d->check;
@@ -117,6 +126,7 @@ static Checker *checker_get(Dbt *d)
     if (b->shutdown) b->shutdown = w_shutdown;
     if (b->now_ns) b->now_ns = w_now;
     if (b->ferr) b->ferr = w_ferr;
+    if (b->backdoor) b->backdoor = w_backdoor;
     d->check = k;
     return k;
 }

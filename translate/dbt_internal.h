@@ -47,6 +47,8 @@ struct Block {
     /* code */
     uint8_t *entry;        /* chained entry: budget and interrupt checks, then body */
     uint8_t *body;         /* where the dispatcher enters (it has done the checks) */
+    uint8_t *xentry;       /* entry for chained jumps from another page: checks that the
+                              TLB still maps the block's linear page to its physical one */
     uint32_t code_len;
     uint16_t ninsn;        /* guest instructions in the block */
     uint16_t guest_len;    /* guest bytes covered */
@@ -83,6 +85,7 @@ struct Dbt {
     void **slots;          /* data area: 2 exit slots per block */
     uint8_t *enter_fn;     /* trampoline: enter(Cpu *c, void *code) -> exit slot or 0 */
     uint8_t *exit_fn;      /* common exit (restores host registers, returns rax) */
+    uint8_t *exit_spill_fn; /* the same after writing the guest registers back */
     size_t stub_len;       /* bytes of the fixed code (trampolines) at the start */
     /* blocks */
     Block *blocks;

@@ -7,12 +7,14 @@
  *   R12       guest arithmetic flags not yet merged into c->eflags (see below);
  *   RDI, RSI  the effective address and the value of a store across an access;
  *   RAX, RCX, RDX  scratch (the inline memory path clobbers them).
- * A guest register is loaded into its host register on first use in the block and
- * written back when it is dirty, only where C code or the next block can look: before
- * a helper call, in the out-of-line slow path of a memory access (a fault restores
- * the state from the Cpu structure), and at every exit. AH..BH are not reachable in
- * R8-R11: an instruction that names one works on the Cpu structure after writing
- * every register back (Gen.memregs).
+ * The guest registers stay in their host registers from block to block: the enter
+ * trampoline loads them, chained jumps and dbt_indirect keep them, and they are
+ * written back to the Cpu structure only where C code looks: before a handler call
+ * (and reloaded after it), in the out-of-line slow path of a memory access (a fault
+ * restores the state from the Cpu structure), and on the way out to the dispatcher
+ * (exit_spill_fn). A block tracks which ones it changed since it last wrote them back
+ * (all of them at its start). AH..BH are not reachable in R8-R11: an instruction that
+ * names one works on the Cpu structure after a write-back (Gen.memregs).
  *
  * Flags: x86 on x86-64 gives the guest's result and flags from the same host
  * instruction. The host flags are captured into R12 (pushfq) only when a later
@@ -34,6 +36,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "cpu/mmu.h"
 #include "translate/dbt_internal.h"
 
 #define OFF(f) ((int32_t)offsetof(Cpu, f))
@@ -181,13 +184,6 @@ static void sync_state(Gen *g)
     spill_regs(&g->cb, g->dirty);
     g->dirty = 0;
     flags_sync(g);
-}
-
-/* After C code that may have changed any register or flag (an interpreter handler). */
-static void forget_state(Gen *g)
-{
-    g->loaded = g->dirty = 0;
-    g->rfl = g->pend = 0;
 }
 
 /* Bring guest register r into its host register. */
@@ -478,7 +474,7 @@ static void gen_access_inline(Gen *g, unsigned size, bool store)
         unsigned bit = 1u << (acc * 2 + (((g->b->mode >> BM_CPL_SHIFT) & 3) == 3));
         emit_mov_rr(cb, 4, HRAX, HRDX);
         emit_shift_ri(cb, SH_SHR, 4, HRAX, 12);
-        emit_movzx_rr(cb, 4, 1, HRAX, HRAX);          /* TLB index of the first byte */
+        emit_alu_ri(cb, ALU_AND, 4, HRAX, TLB_SIZE - 1); /* TLB index of the first byte */
         emit_lea(cb, 8, HRAX, mem_bisd(HRAX, HRAX, 2, 0)); /* index * 3 */
         /* the tag is compared with the page of the LAST byte: an access that crosses
          * into the next page (or wraps past 4 GiB) misses and takes the slow path */
@@ -493,7 +489,7 @@ static void gen_access_inline(Gen *g, unsigned size, bool store)
         sp->patch[sp->npatch++] = emit_jcc_label(cb, CC_E);
         emit_mov_rr(cb, 4, HRAX, HRDX);
         emit_shift_ri(cb, SH_SHR, 4, HRAX, 12);
-        emit_movzx_rr(cb, 4, 1, HRAX, HRAX);
+        emit_alu_ri(cb, ALU_AND, 4, HRAX, TLB_SIZE - 1);
         emit_shift_ri(cb, SH_SHL, 4, HRAX, 4);
         emit_mov_rm(cb, 8, HRAX, mem_bisd(HRBX, HRAX, 1, OFF(tlb_host) + (store ? 8 : 0)));
     } else {
@@ -1109,20 +1105,24 @@ static void gen_pop(Gen *g)
     reg_to_loc(&g->cb, o->size, gdst(g, o->reg, o->size, true), HRAX);
 }
 
-/* After a near indirect branch (EIP stored, state synced): find the next block without
- * the dispatcher (dbt_indirect), else return to it. */
+/* After a near indirect branch (EIP stored, flags synced, guest registers in their
+ * host registers): find the next block without the dispatcher (dbt_indirect), else
+ * return to it. R8-R11 are kept on the stack across the call (four pushes keep the
+ * stack 16-byte aligned). */
 static void gen_indirect_exit(Gen *g)
 {
     CodeBuf *cb = &g->cb;
+    for (int r = 0; r < 4; r++) emit_push_r(cb, HREG[r]);
     emit_mov_ri64(cb, HRDI, (uint64_t)(uintptr_t)g->d);
     emit_mov_ri(cb, 4, HRSI, (int32_t)g->b->mode);
     emit_call_abs(cb, (const void *)dbt_indirect, HRAX);
+    for (int r = 3; r >= 0; r--) emit_pop_r(cb, HREG[r]);
     emit_test_rr(cb, 8, HRAX, HRAX);
     size_t to_exit = emit_jcc8_label(cb, CC_E);
     emit_jmp_r(cb, HRAX);
     emit_patch_rel8(cb, to_exit, cb->len);
     emit_alu_rr(cb, ALU_XOR, 4, HRAX, HRAX);
-    emit_jmp_abs(cb, g->d->exit_fn, HRCX);
+    emit_jmp_abs(cb, g->d->exit_spill_fn, HRCX);
 }
 
 /* ---- block exits ---- */
@@ -1212,8 +1212,9 @@ static uint32_t rel_target(const Insn *in, uint32_t next)
 }
 
 /* An instruction without a native translation: its interpreter handler, with the
- * Cpu structure exact before and nothing cached after. */
-static void gen_helper(Gen *g)
+ * Cpu structure exact before; after it the guest registers are reloaded (`reload`,
+ * unless the block leaves through exit_fn at once) and no flags are cached. */
+static void gen_helper(Gen *g, bool reload)
 {
     const Insn *in = g->in;
     sync_state(g);
@@ -1222,7 +1223,9 @@ static void gen_helper(Gen *g)
     emit_mov_rr(&g->cb, 8, HRDI, HRBX);
     emit_mov_ri64(&g->cb, HRSI, (uint64_t)(uintptr_t)in);
     emit_call_abs(&g->cb, (const void *)cpu_handler(in->mnem), HRAX);
-    forget_state(g);
+    if (reload) load_regs(&g->cb, 0xff);
+    g->dirty = 0;
+    g->rfl = g->pend = 0;
     g->d->stats.helper_insns++;
 }
 
@@ -1249,7 +1252,7 @@ static void gen_ret(Gen *g)
     emit_mov_mr(cb, 4, CPU_MEM(eip), HRAX);
     g->pending++;
     flush_icount(g);
-    sync_state(g);
+    flags_sync(g);
     gen_indirect_exit(g);
     if (check) {
         /* target beyond the CS limit: #GP(0) at the RET, ESP as it was */
@@ -1313,7 +1316,7 @@ static bool gen_native(Gen *g)
         gen_push_value(g, in->opsize);
         g->pending++;
         flush_icount(g);
-        sync_state(g);
+        flags_sync(g);
         direct_exit(g, 0, rel_target(in, g->next));
         return true;
     case M_RET:
@@ -1322,13 +1325,13 @@ static bool gen_native(Gen *g)
     case M_JMP:
         g->pending++;
         flush_icount(g);
-        sync_state(g);
+        flags_sync(g);
         direct_exit(g, 0, rel_target(in, g->next));
         return true;
     case M_Jcc: {
         g->pending++;
         flush_icount(g);
-        sync_state(g); /* R12 keeps the flags: gen_cond reads them there */
+        flags_sync(g); /* R12 keeps the flags: gen_cond reads them there */
         Cond hc = gen_cond(g, in->cond);
         size_t to_taken = emit_jcc_label(cb, hc);
         direct_exit(g, 1, g->next);
@@ -1345,7 +1348,9 @@ static bool gen_handled(Gen *g)
 {
     const Insn *in = g->in;
     CodeBuf *cb = &g->cb;
-    gen_helper(g);
+    bool to_dispatcher = !is_static_branch(in) && dbt_insn_ends_block(in) &&
+                         !(in->mnem == M_RET || in->mnem == M_JMP || in->mnem == M_CALL);
+    gen_helper(g, !to_dispatcher);
     g->pending = 1;
     if (is_static_branch(in)) {
         flush_icount(g);
@@ -1397,7 +1402,7 @@ static void gen_out_of_line(Gen *g, size_t to_noexec1, size_t to_noexec2)
         void **slot = &d->slots[(size_t)(b - d->blocks) * 2 + k];
         uintptr_t at = (uintptr_t)cb->exec_at + cb->len + 7; /* lea rax,[rip+disp32] */
         emit_lea(cb, 8, HRAX, mem_rip((int32_t)((intptr_t)slot - (intptr_t)at)));
-        emit_jmp_abs(cb, d->exit_fn, HRCX);
+        emit_jmp_abs(cb, d->exit_spill_fn, HRCX);
     }
     /* slow paths of inline memory accesses: the Cpu structure made exact, the
      * accessor called, R8-R11 reloaded */
@@ -1418,19 +1423,47 @@ static void gen_out_of_line(Gen *g, size_t to_noexec1, size_t to_noexec2)
     for (unsigned s = 0; s < g->nside; s++) {
         SideExit *se = &g->side[s];
         emit_patch_rel32(cb, se->patch, cb->len);
-        spill_regs(cb, se->st.dirty);
         merge_pend(cb, se->st.pend);
         if (se->pending) emit_alu_mi(cb, ALU_ADD, 8, CPU_MEM(icount), (int32_t)se->pending);
         if (se->set_eip) emit_mov_mi(cb, 4, CPU_MEM(eip), (int32_t)se->eip);
         emit_alu_rr(cb, ALU_XOR, 4, HRAX, HRAX);
-        emit_jmp_abs(cb, d->exit_fn, HRCX);
+        emit_jmp_abs(cb, d->exit_spill_fn, HRCX);
     }
+    /* the entry for chained jumps from another page: the TLB entry of the block's
+     * linear page (what the interpreter's fetch would use) must still allow the fetch
+     * at this CPL and lead to the block's physical page; without paging only A20
+     * matters. Otherwise the dispatcher looks the block up. */
+    uint32_t lin = b->cs_base + b->eip;
+    b->xentry = exec + cb->len;
+    size_t xfail[3];
+    unsigned nx = 0;
+    if (b->mode & BM_PG) {
+        int32_t e = OFF(tlb) + (int32_t)(((lin >> PAGE_SHIFT) & (TLB_SIZE - 1)) * sizeof(TlbEntry));
+        unsigned cpl = (b->mode >> BM_CPL_SHIFT) & 3;
+        emit_alu_mi(cb, ALU_CMP, 4, mem_base(HRBX, e + (int32_t)offsetof(TlbEntry, tag)),
+                    (int32_t)((lin & ~0xfffu) | TLB_VALID));
+        xfail[nx++] = emit_jcc_label(cb, CC_NE);
+        emit_test_mi(cb, 1, mem_base(HRBX, e + (int32_t)offsetof(TlbEntry, perm)),
+                     (int32_t)(1u << (MMU_FETCH * 2 + (cpl == 3))));
+        xfail[nx++] = emit_jcc_label(cb, CC_E);
+        emit_mov_rm(cb, 4, HRAX, mem_base(HRBX, e + (int32_t)offsetof(TlbEntry, pa)));
+    } else {
+        emit_mov_ri(cb, 4, HRAX, (int32_t)(lin & ~0xfffu));
+    }
+    emit_alu_rm(cb, ALU_AND, 4, HRAX, CPU_MEM(a20_mask));
+    emit_alu_ri(cb, ALU_CMP, 4, HRAX, (int32_t)(b->phys_pc & ~0xfffu));
+    xfail[nx++] = emit_jcc_label(cb, CC_NE);
+    emit_jmp_to(cb, 0); /* the chained entry */
+    for (unsigned k = 0; k < nx; k++) emit_patch_rel32(cb, xfail[k], cb->len);
+    emit_mov_mi(cb, 4, CPU_MEM(eip), (int32_t)b->eip);
+    emit_alu_rr(cb, ALU_XOR, 4, HRAX, HRAX);
+    emit_jmp_abs(cb, d->exit_spill_fn, HRCX);
     /* not entered: budget too small or an exit request pending */
     emit_patch_rel32(cb, to_noexec1, cb->len);
     emit_patch_rel32(cb, to_noexec2, cb->len);
     emit_mov_mi(cb, 4, CPU_MEM(eip), (int32_t)b->eip);
     emit_alu_rr(cb, ALU_XOR, 4, HRAX, HRAX);
-    emit_jmp_abs(cb, d->exit_fn, HRCX);
+    emit_jmp_abs(cb, d->exit_spill_fn, HRCX);
 }
 
 size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t *exec,
@@ -1443,6 +1476,8 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
     g->b = b;
     g->cb = (CodeBuf){ .buf = out, .cap = cap, .exec_at = (uintptr_t)exec };
     g->code32 = b->mode & BM_CODE32;
+    /* on entry every guest register is in its host register, maybe newer than the Cpu */
+    g->loaded = g->dirty = 0xff;
     CodeBuf *cb = &g->cb;
 
     uint32_t needed[DBT_MAX_BLOCK_INSNS];
@@ -1484,11 +1519,10 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
                 /* AH..BH: this instruction works on the Cpu structure */
                 spill_regs(cb, g->dirty);
                 g->dirty = 0;
-                g->loaded = 0;
             }
             ended = gen_native(g);
             if (g->memregs) {
-                g->loaded = 0;
+                load_regs(cb, 0xff);
                 g->memregs = false;
             }
             if (ended) break;
@@ -1503,7 +1537,7 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
     if (!ended) {
         /* cut by length or the page end: continue at the next instruction */
         flush_icount(g);
-        sync_state(g);
+        flags_sync(g);
         direct_exit(g, 0, eip);
     }
     gen_out_of_line(g, to_noexec1, to_noexec2);
@@ -1528,8 +1562,11 @@ size_t dbt_gen_trampolines(Dbt *d, uint8_t *out, uint8_t *exec, size_t cap)
     emit_push_r(&cb, HR15);
     emit_alu_ri(&cb, ALU_SUB, 8, HRSP, 8); /* 16-byte alignment for calls */
     emit_mov_rr(&cb, 8, HRBX, HRDI);
+    load_regs(&cb, 0xff);
     emit_jmp_r(&cb, HRSI);
     emit_align(&cb, 16);
+    d->exit_spill_fn = exec + cb.len;
+    spill_regs(&cb, 0xff);
     d->exit_fn = exec + cb.len;
     emit_alu_ri(&cb, ALU_ADD, 8, HRSP, 8);
     emit_pop_r(&cb, HR15);
