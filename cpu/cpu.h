@@ -120,6 +120,15 @@ typedef struct Cpu Cpu;
 #define TLBF_GLOBAL 0x01u     /* G=1 with CR4.PGE: survives CR3 writes */
 #define TLBF_LARGE_4M 0x02u   /* piece of a 4 MiB page (INVLPG drops all pieces) */
 #define TLBF_LARGE_2M 0x04u   /* piece of a 2 MiB page */
+/* tag[acc * 2 + user] (acc 0 read, 1 write; user: CPL 3) is the linear page | 0xfff when
+ * such an access may go straight to host memory, else 0 (never matches); addend[acc] is
+ * the host address of the physical page minus the linear page's address. */
+typedef struct HostTlbEntry {
+    uint32_t tag[4];
+    intptr_t addend[2];
+} HostTlbEntry;
+#define HTLB_PAGE_BITS 0xfffu
+
 typedef struct TlbEntry {
     uint32_t tag;   /* linear page address | TLB_VALID, or 0 when empty */
     uint32_t pa;    /* physical page address */
@@ -261,12 +270,12 @@ struct Cpu {
     uint32_t pending_errcode;  /* its error code, or EXC_NO_ERRCODE */
     uint32_t exc_count;        /* exceptions delivered since power-on (statistics) */
 
-    /* ---- translator's host-page cache for TLB entries (translate/): tlb_host[i] is
-     * the host address of tlb[i]'s physical page for reads [0] and writes [1] (NULL:
-     * unknown, MMIO, ROM or a parked code page). mmu.c clears a slot when it refills
-     * the entry; the translator fills it after a slow access and clears all of them
-     * when the memory map changes or a page is parked. ---- */
-    uint8_t *tlb_host[TLB_SIZE][2];
+    /* ---- translator's host TLB (translate/), one entry per tlb[i]: what translated
+     * code's inline memory path compares and adds. mmu.c drops an entry whenever it
+     * changes or drops tlb[i]; the translator fills it after a slow access and drops
+     * all of them when the memory map or A20 changes, and the write side of those
+     * that lead to a page it parks. Never guest-visible (not in snapshots). ---- */
+    HostTlbEntry htlb[TLB_SIZE];
 
     /* ---- decoded-instruction cache (exec.c); a pure cache, never guest-visible ---- */
     ICacheEntry icache[ICACHE_SIZE];

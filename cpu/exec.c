@@ -86,7 +86,7 @@ void cpu_request_stop(Cpu *c)
 void cpu_set_a20(Cpu *c, bool enabled)
 {
     c->a20_mask = enabled ? 0xffffffffu : ~(1u << 20);
-    memset(c->tlb_host, 0, sizeof(c->tlb_host)); /* host pages were found through A20 */
+    memset(c->htlb, 0, sizeof(c->htlb)); /* host pages were found through A20 */
 }
 
 static bool contributory(int v)

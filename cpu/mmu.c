@@ -174,7 +174,7 @@ uint32_t mmu_translate(Cpu *c, uint32_t lin, int acc, bool sys)
         cpu_fault(c, EXC_PF, err);
     }
     t->tag = (lin & ~0xfffu) | TLB_VALID;
-    c->tlb_host[t - c->tlb][0] = c->tlb_host[t - c->tlb][1] = NULL;
+    memset(c->htlb[t - c->tlb].tag, 0, sizeof(c->htlb[0].tag));
     t->pa = (uint32_t)r.pa;
     t->perm = perm_of(c, &r);
     t->flags = r.flags;
@@ -207,6 +207,7 @@ bool mmu_debug_translate(Cpu *c, uint32_t lin, uint32_t *pa)
 void mmu_flush(Cpu *c)
 {
     memset(c->tlb, 0, sizeof(c->tlb));
+    memset(c->htlb, 0, sizeof(c->htlb));
     c->tlb_has_large = false;
 }
 
@@ -215,8 +216,10 @@ void mmu_flush_nonglobal(Cpu *c)
     bool large = false;
     for (int i = 0; i < TLB_SIZE; i++) {
         TlbEntry *t = &c->tlb[i];
-        if (!(t->flags & TLBF_GLOBAL))
+        if (!(t->flags & TLBF_GLOBAL)) {
             t->tag = 0;
+            memset(c->htlb[i].tag, 0, sizeof(c->htlb[0].tag));
+        }
         else if (t->flags & (TLBF_LARGE_4M | TLBF_LARGE_2M))
             large = true;
     }
@@ -226,7 +229,10 @@ void mmu_flush_nonglobal(Cpu *c)
 void mmu_invlpg(Cpu *c, uint32_t lin)
 {
     TlbEntry *t = &c->tlb[(lin >> 12) & (TLB_SIZE - 1)];
-    if ((t->tag & ~0xfffu) == (lin & ~0xfffu)) t->tag = 0;
+    if ((t->tag & ~0xfffu) == (lin & ~0xfffu)) {
+        t->tag = 0;
+        memset(c->htlb[t - c->tlb].tag, 0, sizeof(c->htlb[0].tag));
+    }
     if (!c->tlb_has_large) return;
     /* the other 4 KiB pieces of a large page containing lin */
     for (int i = 0; i < TLB_SIZE; i++) {
@@ -235,7 +241,10 @@ void mmu_invlpg(Cpu *c, uint32_t lin)
         uint32_t mask = (t->flags & TLBF_LARGE_4M)   ? 0xffc00000u
                         : (t->flags & TLBF_LARGE_2M) ? 0xffe00000u
                                                      : 0;
-        if (mask && ((t->tag ^ lin) & mask) == 0) t->tag = 0;
+        if (mask && ((t->tag ^ lin) & mask) == 0) {
+            t->tag = 0;
+            memset(c->htlb[i].tag, 0, sizeof(c->htlb[0].tag));
+        }
     }
 }
 

@@ -300,6 +300,32 @@ TEST(Dbt, ChainedJumpIntoAnotherPageFollowsANewMapping)
     compare_run(setup, 1000, 1000, "cross-page chain");
 }
 
+TEST(Dbt, InlineAccessesFollowA20)
+{
+    // The translator caches host pages for linear pages, also without paging: turning
+    // A20 on between two runs of the same code must move its accesses from 0 to 1 MiB.
+    for (bool translate : {false, true}) {
+        Engine e(translate, false);
+        CpuHarness &h = e.h;
+        h.flat32();
+        // 1000: mov eax,[0x100000]; add eax,1; mov [0x100000],eax; hlt
+        h.load(0x1000, {0xa1, 0x00, 0x00, 0x10, 0x00, 0x83, 0xc0, 0x01, 0xa3, 0x00, 0x00,
+                        0x10, 0x00, 0xf4});
+        h.wr32(0, 5);
+        h.wr32(0x100000, 100);
+        cpu_set_a20(h.c, false);
+        h.set_ip(0x1000);
+        run_all(e, 100, 100);
+        cpu_set_a20(h.c, true);
+        h.c->halted = false;
+        h.set_ip(0x1000);
+        run_all(e, 100, 100);
+        EXPECT_EQ(h.rd32(0), 6u) << translate;
+        EXPECT_EQ(h.rd32(0x100000), 101u) << translate;
+        EXPECT_EQ(h.c->regs[R_EAX], 101u) << translate;
+    }
+}
+
 TEST(Dbt, AccessWrappingPast4GiBInAFlatSegmentIsGP)
 {
     // flat segments skip the limit check inline; the wrap must still be #GP(0)

@@ -102,7 +102,7 @@ void dbt_flush(Dbt *d)
     d->ninsn_pool = 0;
     d->code_used = d->stub_len;
     d->link = 0;
-    memset(d->cpu->tlb_host, 0, sizeof(d->cpu->tlb_host));
+    memset(d->cpu->htlb, 0, sizeof(d->cpu->htlb));
     memset(d->page_hot, 0, PHYS_PAGES);
     d->mem_generation = d->cpu->mem->generation;
     d->stats.flushes++;
@@ -433,8 +433,12 @@ static Block *translate(Dbt *d, uint32_t pa, uint32_t mode)
         /* park the page; inline stores must not find it through the host-page cache */
         uint8_t *host = c->mem->wr[pg];
         physmem_protect_code(c->mem, pg);
-        for (unsigned i = 0; i < TLB_SIZE; i++)
-            if (c->tlb_host[i][1] == host) c->tlb_host[i][1] = NULL;
+        for (unsigned i = 0; i < TLB_SIZE; i++) {
+            HostTlbEntry *e = &c->htlb[i];
+            uint32_t lin = (e->tag[2] | e->tag[3]) & ~HTLB_PAGE_BITS;
+            if ((e->tag[2] || e->tag[3]) && (uint8_t *)((intptr_t)lin + e->addend[1]) == host)
+                e->tag[2] = e->tag[3] = 0;
+        }
     }
 
     d->stats.blocks_translated++;

@@ -106,7 +106,7 @@ struct Dbt {
 };
 
 /* access.c: the memory accessors translated code calls when its inline path cannot
- * be used; they also fill Cpu.tlb_host for the page. */
+ * be used; they also fill Cpu.htlb for the page. */
 uint32_t dbt_rd8(Cpu *c, int seg, uint32_t off);
 uint32_t dbt_rd16(Cpu *c, int seg, uint32_t off);
 uint32_t dbt_rd32(Cpu *c, int seg, uint32_t off);

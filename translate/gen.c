@@ -49,6 +49,8 @@ static const int8_t HREG[8] = { HR8, HR9, HR10, HR11, HR13, HRBP, HR14, HR15 };
 #define HEA HRDI
 #define HVAL HRSI
 
+_Static_assert(sizeof(HostTlbEntry) == 32, "the inline path indexes Cpu.htlb by lin >> 7");
+
 /* ---- which instructions end a block ---- */
 
 bool dbt_insn_ends_block(const Insn *in)
@@ -433,8 +435,8 @@ static bool seg_fast(const Gen *g, int seg, bool store)
     return g->b->mode & (store ? BM_SEG_W(seg) : BM_SEG_R(seg));
 }
 
-/* Inline access of `size` bytes at offset EDI in g->mseg, RAM through the host-page
- * cache; anything else jumps to an out-of-line call of the C accessor. A load leaves
+/* Inline access of `size` bytes at offset EDI in g->mseg, RAM through the host TLB
+ * (or the page map without paging); anything else jumps to an out-of-line call of the C accessor. A load leaves
  * the value in EAX; a store takes it in ESI. EDI is kept; RAX, RCX, RDX clobbered. */
 static void gen_access_inline(Gen *g, unsigned size, bool store)
 {
@@ -460,50 +462,24 @@ static void gen_access_inline(Gen *g, unsigned size, bool store)
                     mem_base(HRBX, OFF(seg) + seg * (int32_t)sizeof(SegCache) +
                                        (int32_t)offsetof(SegCache, base)));
     }
-    /* flat: the linear address is the offset; an access wrapping past 4 GiB also
-     * crosses a page, so the page check below sends it to the accessor (#GP) */
-    if (size > 1 && !(g->b->mode & BM_PG)) {
-        /* within one page */
-        emit_lea(cb, 4, HRCX, mem_base(HRDX, (int32_t)size - 1));
-        emit_alu_rr(cb, ALU_XOR, 4, HRCX, HRDX);
-        emit_test_ri(cb, 4, HRCX, (int32_t)0xfffff000u);
-        sp->patch[sp->npatch++] = emit_jcc_label(cb, CC_NE);
-    }
-    if (g->b->mode & BM_PG) {
-        unsigned acc = store ? 1 : 0;
-        unsigned bit = 1u << (acc * 2 + (((g->b->mode >> BM_CPL_SHIFT) & 3) == 3));
-        emit_mov_rr(cb, 4, HRAX, HRDX);
-        emit_shift_ri(cb, SH_SHR, 4, HRAX, 12);
-        emit_alu_ri(cb, ALU_AND, 4, HRAX, TLB_SIZE - 1); /* TLB index of the first byte */
-        emit_lea(cb, 8, HRAX, mem_bisd(HRAX, HRAX, 2, 0)); /* index * 3 */
-        /* the tag is compared with the page of the LAST byte: an access that crosses
-         * into the next page (or wraps past 4 GiB) misses and takes the slow path */
-        emit_lea(cb, 4, HRCX, mem_base(HRDX, (int32_t)size - 1));
-        emit_alu_ri(cb, ALU_AND, 4, HRCX, (int32_t)0xfffff000u);
-        emit_alu_ri(cb, ALU_OR, 4, HRCX, TLB_VALID);
-        emit_alu_rm(cb, ALU_CMP, 4, HRCX,
-                    mem_bisd(HRBX, HRAX, 4, OFF(tlb) + (int32_t)offsetof(TlbEntry, tag)));
-        sp->patch[sp->npatch++] = emit_jcc_label(cb, CC_NE);
-        emit_test_mi(cb, 1, mem_bisd(HRBX, HRAX, 4, OFF(tlb) + (int32_t)offsetof(TlbEntry, perm)),
-                     (int32_t)bit);
-        sp->patch[sp->npatch++] = emit_jcc_label(cb, CC_E);
-        emit_mov_rr(cb, 4, HRAX, HRDX);
-        emit_shift_ri(cb, SH_SHR, 4, HRAX, 12);
-        emit_alu_ri(cb, ALU_AND, 4, HRAX, TLB_SIZE - 1);
-        emit_shift_ri(cb, SH_SHL, 4, HRAX, 4);
-        emit_mov_rm(cb, 8, HRAX, mem_bisd(HRBX, HRAX, 1, OFF(tlb_host) + (store ? 8 : 0)));
-    } else {
-        emit_alu_rm(cb, ALU_AND, 4, HRDX, CPU_MEM(a20_mask));
-        emit_mov_rm(cb, 8, HRAX, CPU_MEM(mem));
-        emit_mov_rr(cb, 4, HRCX, HRDX);
-        emit_shift_ri(cb, SH_SHR, 4, HRCX, 12);
-        emit_mov_rm(cb, 8, HRAX, mem_bisd(HRAX, HRCX, 8, store ? (int32_t)offsetof(PhysMem, wr)
-                                                               : (int32_t)offsetof(PhysMem, rd)));
-    }
-    emit_test_rr(cb, 8, HRAX, HRAX);
-    sp->patch[sp->npatch++] = emit_jcc_label(cb, CC_E);
-    emit_alu_ri(cb, ALU_AND, 4, HRDX, 0xfff);
-    Mem host = mem_bisd(HRAX, HRDX, 1, 0);
+    /* the host TLB entry (Cpu.htlb, filled with or without paging): its tag for this
+     * kind of access is compared with the page of the LAST byte, so an access that
+     * crosses into the next page or wraps past 4 GiB (a #GP in a flat segment) misses
+     * and takes the slow path; a hit adds the entry's addend to the linear address */
+    unsigned kind = (store ? 2 : 0) + (((g->b->mode >> BM_CPL_SHIFT) & 3) == 3);
+    emit_mov_rr(cb, 4, HRAX, HRDX);
+    emit_shift_ri(cb, SH_SHR, 4, HRAX, 12 - 5); /* 32-byte entries */
+    emit_alu_ri(cb, ALU_AND, 4, HRAX, (TLB_SIZE - 1) << 5);
+    if (size > 1) emit_lea(cb, 4, HRCX, mem_base(HRDX, (int32_t)size - 1));
+    else emit_mov_rr(cb, 4, HRCX, HRDX);
+    emit_alu_ri(cb, ALU_OR, 4, HRCX, HTLB_PAGE_BITS);
+    emit_alu_rm(cb, ALU_CMP, 4, HRCX,
+                mem_bisd(HRBX, HRAX, 1, OFF(htlb) + (int32_t)(kind * sizeof(uint32_t))));
+    sp->patch[sp->npatch++] = emit_jcc_label(cb, CC_NE);
+    emit_alu_rm(cb, ALU_ADD, 8, HRDX,
+                mem_bisd(HRBX, HRAX, 1, OFF(htlb) + (int32_t)offsetof(HostTlbEntry, addend) +
+                                            (store ? 8 : 0)));
+    Mem host = mem_base(HRDX, 0);
     if (store) emit_mov_mr(cb, size, host, HVAL);
     else if (size == 4) emit_mov_rm(cb, 4, HRAX, host);
     else emit_movzx_rm(cb, 4, size, HRAX, host);
@@ -833,7 +809,14 @@ static void gen_movx(Gen *g)
         gen_ea(g);
         gen_load(g, s->size);
     } else {
-        loc_to_reg(&g->cb, s->size, HRAX, gsrc(g, s->reg, s->size));
+        Loc sl = gsrc(g, s->reg, s->size);
+        if (sl.reg >= 0) { /* register to register: one host instruction */
+            Loc dl = gdst(g, d->reg, d->size, true);
+            if (in->mnem == M_MOVZX) emit_movzx_rr(&g->cb, (int)d->size, s->size, dl.reg, sl.reg);
+            else emit_movsx_rr(&g->cb, (int)d->size, s->size, dl.reg, sl.reg);
+            return;
+        }
+        loc_to_reg(&g->cb, s->size, HRAX, sl);
     }
     if (in->mnem == M_MOVZX) emit_movzx_rr(&g->cb, 4, s->size, HRAX, HRAX);
     else emit_movsx_rr(&g->cb, 4, s->size, HRAX, HRAX);
