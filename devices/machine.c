@@ -168,6 +168,20 @@ static void cb_ferr(void *o, int level)
     if (!level) fpu_set_ignne(&m->cpu, false);
 }
 
+/* vmport: the VMware backdoor (an IN from 0x5658 with the magic in EAX) */
+static void cb_backdoor(void *o, uint32_t regs[8])
+{
+    Machine *m = o;
+    vmmouse_backdoor(&m->vmmouse, regs);
+}
+
+/* vmport: each vmmouse event also sends a PS/2 packet, the driver's cue to read */
+static void board_vmmouse_notify(void *o, unsigned buttons)
+{
+    Machine *m = o;
+    kbc_put_mouse(&m->kbc, 0, 0, 0, buttons);
+}
+
 static uint32_t fpu_port_read(void *o, uint32_t off, unsigned size) { return 0xff; }
 
 static void fpu_port_write(void *o, uint32_t off, uint32_t v, unsigned size)
@@ -382,6 +396,7 @@ static void machine_fill_fwcfg(Machine *m)
         uint16_t port = 0x3f8;
         fwcfg_add_file(f, "etc/sercon-port", &port, sizeof(port));
     }
+    smbios_fwcfg(f, &m->cfg.smbios1); /* -smbios type=1 */
 }
 
 /* ---- create / destroy / reset ---- */
@@ -424,6 +439,7 @@ static void machine_collect_devices(Machine *m)
     machine_add_device(m, &vga_device_ops, &m->vga);
     machine_add_device(m, &apic_ops, &m->apic);     /* unmapped while disabled */
     machine_add_device(m, &ioapic_ops, &m->ioapic);
+    machine_add_device(m, &vmmouse_ops, &m->vmmouse); /* vmport: no port range */
 }
 
 Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
@@ -486,6 +502,7 @@ Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
         .opaque = m, .io_read = cb_io_read, .io_write = cb_io_write,
         .mmio_read = cb_mmio_read, .mmio_write = cb_mmio_write, .intr_ack = cb_intr_ack,
         .shutdown = cb_shutdown, .now_ns = cb_now_ns, .ferr = cb_ferr,
+        .backdoor = cfg->no_vmport ? NULL : cb_backdoor, /* vmport */
     };
     cpu_init(&m->cpu, m->mem, &cb);
     m->cpu.apic_base_write = board_apic_base; /* also makes CPUID report the APIC */
@@ -512,6 +529,7 @@ Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
     uart_init(&m->uart[1], &m->bus, 0x2f8, isa_irq(m, 3), &m->clock, cfg->serial[1]);
     kbc_init(&m->kbc, &m->bus, isa_irq(m, 1), isa_irq(m, 12), board_set_a20,
              board_reset_cpu, m);
+    vmmouse_init(&m->vmmouse, board_vmmouse_notify, m); /* vmport */
     bus_map_io(&m->bus, 0x92, 1, &port92_ops, m);
     m->irq13 = isa_irq(m, 13);
     bus_map_io(&m->bus, 0xf0, 1, &fpu_port_ops, m);

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bios/smbios.h"
 #include "cpu/cpu.h"
 #include "devices/acpi_pm.h"
 #include "devices/apic.h"
@@ -37,6 +38,7 @@
 #include "devices/rtc.h"
 #include "devices/uart.h"
 #include "devices/vga.h"
+#include "devices/vmmouse.h" /* vmport */
 
 #define MACHINE_MAX_DRIVES 4
 
@@ -97,6 +99,8 @@ typedef struct MachineConfig {
     const char *append;            /* -append "command line" */ /* linuxboot */
     const char *fda, *fdb;         /* -fda/-fdb floppy images (NULL: no drive) */ /* floppy */
     bool fd_read_only[2];          /* -drive if=floppy,readonly=on */ /* floppy */
+    bool no_vmport;                /* -machine vmport=off: no VMware backdoor/vmmouse */
+    SmbiosType1 smbios1;           /* -smbios type=1,...: DMI system strings */
 } MachineConfig;
 
 #define MACHINE_MAX_DEVICES 48
@@ -133,6 +137,7 @@ typedef struct Machine {
     Vga vga;
     DebugCon debugcon;
     DebugExit debugexit;
+    Vmmouse vmmouse;               /* vmport: VMware backdoor + absolute mouse */
     BlockDev blk[MACHINE_MAX_DRIVES];
     Dma dma;                       /* floppy */
     Fdc fdc;                       /* floppy */

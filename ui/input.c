@@ -114,9 +114,27 @@ void input_key(Input *in, Machine *m, const uint8_t *set2, int n)
     kbc_put_keycode(&m->kbc, set2, n);
 }
 
-/* sdl */
+/* sdl. While a guest driver has the vmmouse enabled it reads every event from the
+ * vmmouse queue (the PS/2 packets are only its cue), so relative motion goes there. */
 void input_mouse(Input *in, Machine *m, int dx, int dy, int dz, unsigned buttons)
 {
     (void)in;
+    if (vmmouse_enabled(&m->vmmouse)) {
+        vmmouse_put_rel(&m->vmmouse, dx, dy, dz, buttons);
+        return;
+    }
     kbc_put_mouse(&m->kbc, dx, dy, dz, buttons);
 }
+
+/* vmport */
+bool input_mouse_abs(Input *in, Machine *m, unsigned x, unsigned y, int dz, unsigned buttons)
+{
+    (void)in;
+    if (!vmmouse_absolute(&m->vmmouse)) return false;
+    vmmouse_put_abs(&m->vmmouse, (uint16_t)(x > 0xffff ? 0xffff : x),
+                    (uint16_t)(y > 0xffff ? 0xffff : y), dz, buttons);
+    return true;
+}
+
+/* vmport */
+bool input_mouse_is_absolute(const Machine *m) { return vmmouse_absolute(&m->vmmouse); }

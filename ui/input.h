@@ -52,5 +52,12 @@ void input_key(Input *in, Machine *m, const uint8_t *set2, int n);
 /* sdl: relative mouse motion (dy > 0 down), wheel and buttons (bit 0 left, 1 right,
  * 2 middle) for the 8042's PS/2 mouse. */
 void input_mouse(Input *in, Machine *m, int dx, int dy, int dz, unsigned buttons);
+/* vmport: an absolute pointer position, x and y in 0..0xFFFF across the guest's screen
+ * (0 left/top, 0xFFFF right/bottom), wheel dz (> 0 towards the user) and buttons as
+ * above. It reaches the guest only while its driver has the vmmouse in absolute mode;
+ * returns false otherwise, and the caller sends relative motion (input_mouse). */
+bool input_mouse_abs(Input *in, Machine *m, unsigned x, unsigned y, int dz, unsigned buttons);
+/* vmport: the guest's driver takes absolute positions now (the window need not grab). */
+bool input_mouse_is_absolute(const Machine *m);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * monitor.c — QEMU's human monitor: command names, arguments and output formats as
  * QEMU's HMP has them (help, info registers/status/version, x and xp with /FMT,
- * stop, cont, system_reset, system_powerdown, sendkey, screendump, quit), on stdio
+ * stop, cont, system_reset, system_powerdown, sendkey, mouse_move, mouse_button,
+ * screendump, quit), on stdio
  * (alone, or muxed with COM1 under -nographic: Ctrl-A c switches) and on a socket.
  *
  * Everything runs between slices of guest time (monitor_poll, from ui/main.c).
@@ -63,6 +64,9 @@ struct Monitor {
     char held[MAX_HELD][24];
     int n_held;
     uint64_t pressed_host, pressed_vt, hold_ns;
+    /* vmport: the pointer as the monitor last set it (mouse_button, input-send-event) */
+    unsigned mouse_buttons;     /* bit 0 left, 1 right, 2 middle */
+    unsigned mouse_x, mouse_y;  /* last absolute position, 0..0xFFFF */
 };
 
 /* ---- output buffer ---- */
@@ -193,6 +197,25 @@ int monitor_sendkeys(Monitor *mon, const char *const *names, int n, int hold_ms,
     mon->hold_ns = (uint64_t)(hold_ms > 0 ? hold_ms : 0) * 1000000;
     return 0;
 }
+
+/* ---- mouse (vmport) ---- */
+
+void monitor_mouse(Monitor *mon, int dx, int dy, int dz, int abs_x, int abs_y, int buttons)
+{
+    bool moved_abs = abs_x >= 0 || abs_y >= 0;
+    if (abs_x >= 0) mon->mouse_x = abs_x > 0xffff ? 0xffff : (unsigned)abs_x;
+    if (abs_y >= 0) mon->mouse_y = abs_y > 0xffff ? 0xffff : (unsigned)abs_y;
+    bool clicked = buttons >= 0 && (unsigned)buttons != mon->mouse_buttons;
+    if (buttons >= 0) mon->mouse_buttons = (unsigned)buttons & 7;
+    /* positions, and buttons or wheel without motion, go to an absolute pointer when
+     * the guest has one; absolute motion without one is dropped, as in QEMU */
+    if ((moved_abs || (!dx && !dy)) &&
+        input_mouse_abs(mon->in, mon->m, mon->mouse_x, mon->mouse_y, dz, mon->mouse_buttons))
+        return;
+    if (dx || dy || dz || clicked) input_mouse(mon->in, mon->m, dx, dy, dz, mon->mouse_buttons);
+}
+
+unsigned monitor_mouse_buttons(const Monitor *mon) { return mon->mouse_buttons; }
 
 /* ---- screendump ---- */
 
@@ -575,6 +598,39 @@ static void cmd_sendkey(Monitor *mon, const char *args, MonBuf *out)
         monbuf_printf(out, "unknown key: '%s'\n", err);
 }
 
+/* mouse_move dx dy [dz]: relative motion (dy > 0 down, dz > 0 wheel towards the user) */
+static void cmd_mouse_move(Monitor *mon, const char *args, MonBuf *out)
+{
+    long v[3] = {0, 0, 0};
+    const char *p = skip_ws(args);
+    int n = 0;
+    while (*p && n < 3) {
+        char *end;
+        v[n] = strtol(p, &end, 0);
+        if (end == p || (*end && *end != ' ' && *end != '\t')) break;
+        n++;
+        p = skip_ws(end);
+    }
+    if (n < 2 || *p || labs(v[0]) > 65535 || labs(v[1]) > 65535 || labs(v[2]) > 127) {
+        monbuf_printf(out, "mouse_move: expected dx dy [dz]\n");
+        return;
+    }
+    monitor_mouse(mon, (int)v[0], (int)v[1], (int)v[2], -1, -1, -1);
+}
+
+/* mouse_button val: bit 0 left, 1 right, 2 middle */
+static void cmd_mouse_button(Monitor *mon, const char *args, MonBuf *out)
+{
+    char *end;
+    const char *p = skip_ws(args);
+    long b = strtol(p, &end, 0);
+    if (end == p || *skip_ws(end) || b < 0 || b > 7) {
+        monbuf_printf(out, "mouse_button: expected a state 0-7 (1 left, 2 right, 4 middle)\n");
+        return;
+    }
+    monitor_mouse(mon, 0, 0, 0, -1, -1, (int)b);
+}
+
 static void cmd_screendump(Monitor *mon, const char *args, MonBuf *out)
 {
     char path[1024] = "", fmt[16] = "";
@@ -616,6 +672,9 @@ static const Cmd CMDS[] = {
     {"help", "?", "[cmd]", "show the help", cmd_help},
     {"info", NULL, "[subcommand]", "show various information about the system state",
      cmd_info},
+    {"mouse_button", NULL, "state", "change mouse button state (1=L, 2=R, 4=M)",
+     cmd_mouse_button},
+    {"mouse_move", NULL, "dx dy [dz]", "send mouse move events", cmd_mouse_move},
     {"quit", "q", "", "quit the emulator", cmd_quit},
     {"screendump", NULL, "filename [-f png|ppm] [--text]",
      "save the screen as PNG (PPM for -f ppm or a .ppm name; --text: the text screen)",

@@ -72,5 +72,13 @@ int monitor_screendump(Monitor *mon, const char *path, const char *fmt, bool tex
  * the guest has run. 0, or -1 with the bad key name in err. */
 int monitor_sendkeys(Monitor *mon, const char *const *names, int n, int hold_ms, char *err,
                      size_t errlen);
+/* vmport: one pointer event from the monitor (mouse_move, mouse_button, QMP's
+ * input-send-event): relative motion dx, dy (> 0 down), wheel dz (> 0 towards the
+ * user), an absolute position abs_x/abs_y in 0..0xFFFF (-1: unchanged), buttons (bit 0
+ * left, 1 right, 2 middle; -1: unchanged). Positions reach the guest only while it has
+ * the vmmouse in absolute mode. */
+void monitor_mouse(Monitor *mon, int dx, int dy, int dz, int abs_x, int abs_y, int buttons);
+/* vmport: the buttons as the monitor last set them. */
+unsigned monitor_mouse_buttons(const Monitor *mon);
 
 #endif

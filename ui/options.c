@@ -52,6 +52,10 @@ void options_usage(FILE *f)
           "                          (default 0); sleep=on (default) keeps virtual time\n"
           "                          from running ahead of host time\n"
           "  -rtc base=utc|YYYY-MM-DDTHH:MM:SS  RTC start time\n"
+          "  -machine pc[,vmport=on|off|auto]  vmport: the VMware backdoor and its absolute\n"
+          "                          mouse (vmmouse), on by default as in QEMU\n" /* vmport */
+          "  -smbios type=1[,serial=S][,manufacturer=S][,product=S][,version=S][,sku=S]\n"
+          "                          [,family=S]  DMI system information strings\n" /* vmport */
           "  -snapshot               do not write disk images\n"
           "  -timeout SECONDS        stop after SECONDS of host time (exit code 4)\n"
           "  -screenshot FILE        write the screen at exit: a text mode as text, a\n"
@@ -434,7 +438,7 @@ int options_parse(Options *o, int argc, char **argv, char *err, size_t errlen)
         static const char *const with_value[] = {
             "-m", "-hda", "-hdb", "-hdc", "-hdd", "-cdrom", "-drive", "-boot", "-bios", "-vga",
             "-display", "-serial", "-debugcon", "-device", "-d", "-D", "-accel", "-icount",
-            "-rtc", "-timeout", "-screenshot", "-smp", "-machine", "-M", 
+            "-rtc", "-timeout", "-screenshot", "-smp", "-machine", "-M", "-smbios",
             "-monitor", "-qmp", /* monitor */
             "-kernel", "-initrd", "-append", /* linuxboot */
             "-fda", "-fdb", /* floppy */
@@ -574,10 +578,21 @@ int options_parse(Options *o, int argc, char **argv, char *err, size_t errlen)
             }
         } else if (!strcmp(opt, "-machine") || !strcmp(opt, "-M")) {
             if (strcmp(v, "pc") && strncmp(v, "pc,", 3) && strcmp(v, "pc-i440fx") &&
-                strncmp(v, "type=pc", 7)) {
+                strncmp(v, "type=pc", 7) && strncmp(v, "vmport=", 7)) {
                 snprintf(err, errlen, "%s %s: only the i440FX 'pc' machine exists", opt, v);
                 return -1;
             }
+            char vp[16]; /* vmport: the VMware backdoor and vmmouse (QEMU: auto = on
+                          * without KVM) */
+            const char *vmport = kv_get(v, "vmport", vp, sizeof(vp));
+            if (vmport && strcmp(vmport, "on") && strcmp(vmport, "off") &&
+                strcmp(vmport, "auto")) {
+                snprintf(err, errlen, "%s %s: vmport must be on, off or auto", opt, v);
+                return -1;
+            }
+            if (vmport) o->mc.no_vmport = !strcmp(vmport, "off");
+        } else if (!strcmp(opt, "-smbios")) { /* vmport: DMI strings (VMware detection) */
+            if (smbios_parse(&o->mc.smbios1, v, err, errlen) < 0) return -1;
         } else {
             snprintf(err, errlen, "%s: unknown option (see -help)", opt);
             return -1;

@@ -1,7 +1,8 @@
 /*
  * options.h — the command line, with QEMU's option names and meanings where QEMU has
  * them (-m, -hda, -drive, -boot, -bios, -nographic, -display, -serial, -no-reboot,
- * -device isa-debug-exit, -d/-D, -accel, -icount, -snapshot, -monitor, -qmp) and
+ * -device isa-debug-exit, -d/-D, -accel, -icount, -snapshot, -monitor, -qmp,
+ * -machine pc[,vmport=], -smbios type=1) and
  * dbt86's own (-timeout, -screenshot).
  */
 #ifndef DBT86_OPTIONS_H

@@ -268,6 +268,78 @@ static json_t *q_send_key(Qmp *q, json_t *args, char *err, size_t errlen)
     return json_object();
 }
 
+/* vmport: QEMU's input-send-event for pointer events: {"type": "abs", "data": {"axis":
+ * "x"|"y", "value": 0..0x7fff}}, {"type": "rel", "data": {"axis", "value"}} and
+ * {"type": "btn", "data": {"button": "left"|"right"|"middle"|"wheel-up"|"wheel-down",
+ * "down": bool}}; the list is one event for the guest (QEMU syncs after it). */
+static json_t *q_input_send_event(Qmp *q, json_t *args, char *err, size_t errlen)
+{
+    json_t *events = json_object_get(args, "events");
+    if (!json_is_array(events) || !json_array_size(events)) {
+        snprintf(err, errlen, "Invalid parameter type for 'events', expected: array");
+        return NULL;
+    }
+    int dx = 0, dy = 0, dz = 0, ax = -1, ay = -1, buttons = -1;
+    unsigned b = monitor_mouse_buttons(q->mon);
+    size_t i;
+    json_t *ev;
+    json_array_foreach(events, i, ev) {
+        json_t *type = json_object_get(ev, "type"), *data = json_object_get(ev, "data");
+        const char *t = json_is_string(type) ? json_string_value(type) : "";
+        if (!json_is_object(data)) {
+            snprintf(err, errlen, "Invalid parameter 'events': each needs 'type' and 'data'");
+            return NULL;
+        }
+        if (!strcmp(t, "abs") || !strcmp(t, "rel")) {
+            json_t *axis = json_object_get(data, "axis"), *value = json_object_get(data, "value");
+            const char *a = json_is_string(axis) ? json_string_value(axis) : "";
+            if ((strcmp(a, "x") && strcmp(a, "y")) || !json_is_integer(value)) {
+                snprintf(err, errlen, "Invalid parameter 'events': %s needs 'axis' (x or y) "
+                         "and an integer 'value'", t);
+                return NULL;
+            }
+            json_int_t v = json_integer_value(value);
+            if (t[0] == 'a') {
+                /* QEMU's absolute range 0..0x7fff; its vmmouse doubles it (0x7fff ->
+                 * 0xfffe), so a guest sees the same numbers here as under QEMU */
+                v = v < 0 ? 0 : v > 0x7fff ? 0x7fff : v;
+                int pos = (int)(v * 2);
+                if (a[0] == 'x') ax = pos;
+                else ay = pos;
+            } else {
+                v = v < -65535 ? -65535 : v > 65535 ? 65535 : v;
+                if (a[0] == 'x') dx += (int)v;
+                else dy += (int)v;
+            }
+        } else if (!strcmp(t, "btn")) {
+            json_t *button = json_object_get(data, "button"), *down = json_object_get(data, "down");
+            const char *n = json_is_string(button) ? json_string_value(button) : "";
+            if (!json_is_boolean(down)) {
+                snprintf(err, errlen, "Invalid parameter 'events': btn needs 'button' and "
+                         "'down'");
+                return NULL;
+            }
+            unsigned bit = !strcmp(n, "left") ? 1 : !strcmp(n, "right") ? 2
+                         : !strcmp(n, "middle") ? 4 : 0;
+            if (bit) {
+                b = json_is_true(down) ? b | bit : b & ~bit;
+                buttons = (int)b;
+            } else if (!strcmp(n, "wheel-up") || !strcmp(n, "wheel-down")) {
+                if (json_is_true(down)) dz += n[6] == 'u' ? -1 : 1;
+            } else {
+                snprintf(err, errlen, "Invalid parameter 'button': '%s'", n);
+                return NULL;
+            }
+        } else {
+            snprintf(err, errlen, "input-send-event: event type '%s' is not supported (abs, "
+                     "rel, btn)", t);
+            return NULL;
+        }
+    }
+    monitor_mouse(q->mon, dx, dy, dz, ax, ay, buttons);
+    return json_object();
+}
+
 static json_t *q_query_commands(Qmp *q, json_t *args, char *err, size_t errlen);
 
 static const char *const NO_ARGS[] = {NULL};
@@ -278,6 +350,8 @@ static const char *const SD_ARGS[] = {"filename", "format", "device", "head", NU
 static const char *const SD_REQ[] = {"filename", NULL};
 static const char *const SK_ARGS[] = {"keys", "hold-time", NULL};
 static const char *const SK_REQ[] = {"keys", NULL};
+static const char *const IE_ARGS[] = {"events", "device", "head", NULL};
+static const char *const IE_REQ[] = {"events", NULL};
 
 static const QmpCmd CMDS[] = {
     {"qmp_capabilities", CAP_ARGS, NO_ARGS, q_capabilities},
@@ -292,6 +366,7 @@ static const QmpCmd CMDS[] = {
     {"human-monitor-command", HMP_ARGS, HMP_REQ, q_hmp},
     {"screendump", SD_ARGS, SD_REQ, q_screendump},
     {"send-key", SK_ARGS, SK_REQ, q_send_key},
+    {"input-send-event", IE_ARGS, IE_REQ, q_input_send_event}, /* vmport */
 };
 #define N_CMDS (sizeof(CMDS) / sizeof(CMDS[0]))
 

@@ -4,7 +4,9 @@
  * draws in the drawable's real pixels), redrawn at most every 16 ms of host time;
  * host keys as PS/2 set-2 make/break codes (a held key repeats its make code from the
  * host's key repeat, as a keyboard's typematic does; keys held when the window loses
- * focus are released); a relative PS/2 mouse grabbed on click. Hotkeys, all Ctrl+Alt+
+ * focus are released); a relative PS/2 mouse grabbed on click, or, while the guest's
+ * driver has the vmmouse in absolute mode, the pointer's position in the picture with
+ * no grab and the host cursor visible. Hotkeys, all Ctrl+Alt+
  * letter and listed in the title: F full screen, G release the mouse, P pause/resume,
  * R reset, D ACPI power button, S screenshot to dbt86-YYYYmmdd-HHMMSS.png, V paste the
  * clipboard as keystrokes, Q quit. Closing the window quits, as in QEMU.
@@ -30,6 +32,10 @@
 
 static const char HOTKEYS[] = "Ctrl+Alt: F full screen, G release mouse, P pause, R reset, "
                               "D power button, S screenshot, V paste, Q quit";
+/* vmport: the guest follows the host pointer; nothing to grab or release */
+static const char ABS_HOTKEYS[] = "absolute mouse, no grab - Ctrl+Alt: F full screen, "
+                                  "P pause, R reset, D power button, S screenshot, "
+                                  "V paste, Q quit";
 
 /* SDL scancode -> set-2 make code (| E0 for extended keys). 0: no key. Print Screen
  * and Pause have multi-byte sequences of their own (see key_bytes). */
@@ -93,6 +99,8 @@ struct SdlUi {
     uint64_t last_refresh_ns;
     bool refreshed_once;
     bool grabbed, fullscreen, paused;
+    bool absolute;            /* vmport: the guest takes absolute positions (no grab) */
+    unsigned abs_x, abs_y;    /* vmport: the pointer's last position, 0..0xFFFF */
     char note[160];           /* a message shown in the title until note_until */
     uint64_t note_until;      /* SDL_GetTicks64() deadline of note */
     KeyQueue paste;           /* clipboard text being typed into the guest */
@@ -108,6 +116,7 @@ static void update_title(SdlUi *ui)
     char t[256];
     const char *tail = ui->note[0] ? ui->note
                        : ui->grabbed ? "Press Ctrl+Alt+G to release grab"
+                       : ui->absolute ? ABS_HOTKEYS /* vmport */
                                      : HOTKEYS;
     snprintf(t, sizeof(t), "dbt86%s - %s", ui->paused ? " [paused]" : "", tail);
     SDL_SetWindowTitle(ui->win, t);
@@ -257,6 +266,30 @@ static unsigned sdl_button_bit(uint8_t b)
     }
 }
 
+/* vmport: a position in the window as 0..0xFFFF across the guest's picture. SDL has
+ * already mapped the event's window coordinates to the renderer's logical size (the
+ * guest mode: SDL_RenderSetLogicalSize), undoing the integer scaling, the letterbox
+ * margins and HiDPI; points in the margins are clamped to the picture's edge. */
+static void abs_position(SdlUi *ui, int x, int y)
+{
+    int w = ui->tex_w > 1 ? ui->tex_w : 640, h = ui->tex_h > 1 ? ui->tex_h : 480;
+    x = x < 0 ? 0 : x >= w ? w - 1 : x;
+    y = y < 0 ? 0 : y >= h ? h - 1 : y;
+    ui->abs_x = (unsigned)((uint64_t)x * 0xffff / (unsigned)(w - 1));
+    ui->abs_y = (unsigned)((uint64_t)y * 0xffff / (unsigned)(h - 1));
+}
+
+/* vmport: follows the guest switching absolute mode on or off: on, the grab goes (the
+ * host cursor shows and moves freely); off, the next click grabs again. */
+static void track_absolute(SdlUi *ui, Machine *m)
+{
+    bool abs = input_mouse_is_absolute(m);
+    if (abs == ui->absolute) return;
+    ui->absolute = abs;
+    if (abs) set_grab(ui, false);
+    update_title(ui);
+}
+
 /* Ctrl+Alt+S: the screen as dbt86-YYYYmmdd-HHMMSS.png in the current directory (with
  * -2, -3, ... when that second already has one). */
 static void take_screenshot(SdlUi *ui, Machine *m)
@@ -346,7 +379,11 @@ void sdl_poll(SdlUi *ui, Input *in, Machine *m)
         ui->note[0] = 0;
         update_title(ui);
     }
+    track_absolute(ui, m); /* vmport */
     while (SDL_PollEvent(&e)) {
+        /* vmport: in absolute mode pointer events are positions; when the guest has
+         * just left that mode they fall through to the relative path below */
+        bool abs = ui->absolute && !ui->grabbed;
         switch (e.type) {
         case SDL_QUIT:
             in->quit = true;
@@ -368,6 +405,13 @@ void sdl_poll(SdlUi *ui, Input *in, Machine *m)
             break;
         }
         case SDL_MOUSEBUTTONDOWN:
+            if (abs) { /* vmport */
+                abs_position(ui, e.button.x, e.button.y);
+                ui->buttons |= sdl_button_bit(e.button.button);
+                if (input_mouse_abs(in, m, ui->abs_x, ui->abs_y, 0, ui->buttons)) break;
+                ui->buttons = 0; /* the guest left absolute mode: grab as usual */
+                track_absolute(ui, m);
+            }
             if (!ui->grabbed) {
                 /* the click that grabs the mouse is not passed on */
                 if (e.button.button == SDL_BUTTON_LEFT) set_grab(ui, true);
@@ -377,16 +421,30 @@ void sdl_poll(SdlUi *ui, Input *in, Machine *m)
             input_mouse(in, m, 0, 0, 0, ui->buttons);
             break;
         case SDL_MOUSEBUTTONUP:
+            if (abs) { /* vmport */
+                abs_position(ui, e.button.x, e.button.y);
+                ui->buttons &= ~sdl_button_bit(e.button.button);
+                if (input_mouse_abs(in, m, ui->abs_x, ui->abs_y, 0, ui->buttons)) break;
+                track_absolute(ui, m);
+            }
             if (!ui->grabbed && !ui->buttons) break;
             ui->buttons &= ~sdl_button_bit(e.button.button);
             input_mouse(in, m, 0, 0, 0, ui->buttons);
             break;
         case SDL_MOUSEMOTION:
+            if (abs) { /* vmport */
+                abs_position(ui, e.motion.x, e.motion.y);
+                if (input_mouse_abs(in, m, ui->abs_x, ui->abs_y, 0, ui->buttons)) break;
+                track_absolute(ui, m);
+            }
             if (ui->grabbed && (e.motion.xrel || e.motion.yrel))
                 input_mouse(in, m, e.motion.xrel, e.motion.yrel, 0, ui->buttons);
             break;
         case SDL_MOUSEWHEEL:
             /* SDL: y > 0 scrolls away from the user; PS/2 wheels count that as dz < 0 */
+            if (abs && e.wheel.y && /* vmport */
+                input_mouse_abs(in, m, ui->abs_x, ui->abs_y, -e.wheel.y, ui->buttons))
+                break;
             if (ui->grabbed && e.wheel.y)
                 input_mouse(in, m, 0, 0, -e.wheel.y, ui->buttons);
             break;
