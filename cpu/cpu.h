@@ -256,6 +256,9 @@ struct Cpu {
      * current run ends. Engine bookkeeping, not architectural state. */
     bool dbt_exit;
     uint64_t run_end;
+    /* translated code hands arithmetic flags from block to block in a host register:
+     * these EFLAGS bits are newer there than in eflags (0 whenever C code runs) */
+    uint32_t dbt_flpend;
     struct WriteLog *wlog;     /* lockstep checker: physical writes are journaled here */
     uint32_t log_flags;        /* LOG_* bits from -d */
     void *log_file;            /* FILE* for -D, or NULL for stderr */

@@ -89,6 +89,7 @@ bool dbt_insn_ends_block(const Insn *in)
 typedef struct Snap {
     uint8_t dirty;     /* guest registers newer in their host register */
     uint8_t loaded;    /* guest registers held in their host register */
+    bool dyn;          /* c->dbt_flpend may name more bits newer in R12 */
     uint32_t pend;     /* flag bits newer in R12 than in c->eflags */
 } Snap;
 
@@ -134,12 +135,14 @@ typedef struct Gen {
     uint8_t loaded, dirty;
     uint32_t rfl;      /* flag bits R12 holds with the guest's current value */
     uint32_t pend;     /* of those, the ones c->eflags does not have yet (⊆ rfl) */
+    bool dyn;          /* the bits the previous block handed over in R12 (named by
+                          c->dbt_flpend) may still be pending */
     bool memregs;      /* this instruction names AH..BH: registers through the Cpu */
 } Gen;
 
 static Snap snap(const Gen *g)
 {
-    return (Snap){ g->dirty, g->loaded, g->pend };
+    return (Snap){ g->dirty, g->loaded, g->dyn, g->pend };
 }
 
 /* The Cpu field of general register `reg` at `size` (AH..BH for size 1, reg 4-7). */
@@ -173,11 +176,45 @@ static void merge_pend(CodeBuf *cb, uint32_t pend)
     emit_mov_mr(cb, 4, CPU_MEM(eflags), HRCX);
 }
 
+/* The bits named by c->dbt_flpend and `pend` of R12 into c->eflags, and dbt_flpend
+ * cleared. Clobbers `t1`, `t2` and the host flags (RAX is kept when t1/t2 avoid it). */
+static void merge_dyn(CodeBuf *cb, uint32_t pend, int t1, int t2)
+{
+    emit_mov_rm(cb, 4, t1, CPU_MEM(dbt_flpend));
+    if (pend) emit_alu_ri(cb, ALU_OR, 4, t1, (int32_t)pend);
+    emit_mov_rr(cb, 4, t2, t1);
+    emit_unary_r(cb, UN_NOT, 4, t2);
+    emit_alu_rm(cb, ALU_AND, 4, t2, CPU_MEM(eflags));
+    emit_alu_rr(cb, ALU_AND, 4, t1, HFLAGS);
+    emit_alu_rr(cb, ALU_OR, 4, t2, t1);
+    emit_mov_mr(cb, 4, CPU_MEM(eflags), t2);
+    emit_mov_mi(cb, 4, CPU_MEM(dbt_flpend), 0);
+}
+
+/* c->eflags made exact for the state `st`. Clobbers EAX, ECX. */
+static void merge_snap(CodeBuf *cb, uint32_t pend, bool dyn)
+{
+    if (dyn) merge_dyn(cb, pend, HRAX, HRCX);
+    else merge_pend(cb, pend);
+}
+
 /* Make c->eflags exact (R12 keeps its copy). */
 static void flags_sync(Gen *g)
 {
-    merge_pend(&g->cb, g->pend);
+    merge_snap(&g->cb, g->pend, g->dyn);
     g->pend = 0;
+    g->dyn = false;
+}
+
+/* At a jump to the next block: instead of merging, tell it which bits of R12 are
+ * newer than c->eflags (it merges them where it must, or overwrites them). */
+static void flags_handoff(Gen *g)
+{
+    if (g->dyn) {
+        if (g->pend) emit_alu_mi(&g->cb, ALU_OR, 4, CPU_MEM(dbt_flpend), (int32_t)g->pend);
+    } else if (g->pend) {
+        emit_mov_mi(&g->cb, 4, CPU_MEM(dbt_flpend), (int32_t)g->pend);
+    }
 }
 
 /* Make the Cpu structure exact: dirty registers written back, flags merged. */
@@ -264,6 +301,15 @@ static void test_loc_i(CodeBuf *cb, unsigned sz, Loc d, int32_t imm)
 
 /* ---- flags ---- */
 
+/* R12 is overwritten with all arithmetic flags: what the previous block handed over
+ * is gone (and dbt_flpend must not name it any more). */
+static void flags_drop_dyn(Gen *g)
+{
+    if (!g->dyn) return;
+    emit_mov_mi(&g->cb, 4, CPU_MEM(dbt_flpend), 0);
+    g->dyn = false;
+}
+
 /* After a host instruction whose flags are the guest's `mask` bits. */
 static void flags_capture(Gen *g, uint32_t mask)
 {
@@ -275,7 +321,7 @@ static void flags_capture(Gen *g, uint32_t mask)
         return;
     }
     CodeBuf *cb = &g->cb;
-    if (g->pend & ~mask) {
+    if ((g->pend & ~mask) || (g->dyn && mask != FL_ARITH)) {
         /* older pending bits stay: combine */
         emit_pushf(cb);
         emit_pop_r(cb, HRAX);
@@ -287,6 +333,7 @@ static void flags_capture(Gen *g, uint32_t mask)
         emit_pushf(cb);
         emit_pop_r(cb, HFLAGS);
         g->rfl = mask;
+        flags_drop_dyn(g);
     }
     g->pend |= mask;
 }
@@ -300,13 +347,14 @@ static void flags_set(Gen *g, int reg, uint32_t mask)
         return;
     }
     CodeBuf *cb = &g->cb;
-    if (g->pend & ~mask) {
+    if ((g->pend & ~mask) || (g->dyn && mask != FL_ARITH)) {
         emit_alu_ri(cb, ALU_AND, 4, HFLAGS, (int32_t)~mask);
         emit_alu_rr(cb, ALU_OR, 4, HFLAGS, reg);
         g->rfl |= mask;
     } else {
         emit_mov_rr(cb, 4, HFLAGS, reg);
         g->rfl = mask;
+        flags_drop_dyn(g);
     }
     g->pend |= mask;
 }
@@ -345,6 +393,13 @@ static void flags_rmw_end(Gen *g, bool keep, uint32_t mask)
     }
     g->rfl = mask;
     g->pend = mask;
+}
+
+/* Before an ADC/SBB (ahead of any load, the sync clobbers EAX): CF readable by
+ * load_cf without a merge. */
+static void carry_prepare(Gen *g)
+{
+    if (!(g->rfl & FL_CF) && g->dyn) flags_sync(g);
 }
 
 /* Guest CF → host CF (for ADC/SBB). */
@@ -690,6 +745,7 @@ static void gen_alu(Gen *g)
     AluOp op = alu_of(in->mnem);
     bool cmp = test || op == ALU_CMP;
     bool carry_in = op == ALU_ADC || op == ALU_SBB;
+    if (carry_in) carry_prepare(g);
     if (d->kind == OPK_REG) {
         if (s->kind == OPK_MEM) {
             gen_ea(g);
@@ -1133,7 +1189,7 @@ static Cond gen_cond(Gen *g, unsigned cc)
     bool neg = cc & 1;
     CodeBuf *cb = &g->cb;
     bool in_r12 = (g->rfl & bits[base]) == bits[base];
-    if (!in_r12 && (g->pend & bits[base])) flags_sync(g);
+    if (!in_r12 && (g->dyn || (g->pend & bits[base]))) flags_sync(g);
     if (base < 6) {
         if (in_r12) emit_test_ri(cb, 4, HFLAGS, (int32_t)bits[base]);
         else emit_test_mi(cb, 4, CPU_MEM(eflags), (int32_t)bits[base]);
@@ -1208,7 +1264,7 @@ static void gen_helper(Gen *g, bool reload)
     emit_call_abs(&g->cb, (const void *)cpu_handler(in->mnem), HRAX);
     if (reload) load_regs(&g->cb, 0xff);
     g->dirty = 0;
-    g->rfl = g->pend = 0;
+    g->rfl = g->pend = 0; /* (sync_state ended dyn) */
     g->d->stats.helper_insns++;
 }
 
@@ -1235,13 +1291,13 @@ static void gen_ret(Gen *g)
     emit_mov_mr(cb, 4, CPU_MEM(eip), HRAX);
     g->pending++;
     flush_icount(g);
-    flags_sync(g);
+    flags_handoff(g);
     gen_indirect_exit(g);
     if (check) {
         /* target beyond the CS limit: #GP(0) at the RET, ESP as it was */
         emit_patch_rel32(cb, to_gp, cb->len);
         spill_regs(cb, at_gp.dirty);
-        merge_pend(cb, at_gp.pend);
+        merge_snap(cb, at_gp.pend, at_gp.dyn);
         emit_fault_state(cb, before, g->eip);
         emit_mov_rr(cb, 8, HRDI, HRBX);
         emit_call_abs(cb, (const void *)dbt_fault_gp0, HRAX);
@@ -1299,7 +1355,7 @@ static bool gen_native(Gen *g)
         gen_push_value(g, in->opsize);
         g->pending++;
         flush_icount(g);
-        flags_sync(g);
+        flags_handoff(g);
         direct_exit(g, 0, rel_target(in, g->next));
         return true;
     case M_RET:
@@ -1308,13 +1364,13 @@ static bool gen_native(Gen *g)
     case M_JMP:
         g->pending++;
         flush_icount(g);
-        flags_sync(g);
+        flags_handoff(g);
         direct_exit(g, 0, rel_target(in, g->next));
         return true;
     case M_Jcc: {
         g->pending++;
         flush_icount(g);
-        flags_sync(g); /* R12 keeps the flags: gen_cond reads them there */
+        flags_handoff(g); /* (before gen_cond: OR changes the host flags) */
         Cond hc = gen_cond(g, in->cond);
         size_t to_taken = emit_jcc_label(cb, hc);
         direct_exit(g, 1, g->next);
@@ -1393,7 +1449,7 @@ static void gen_out_of_line(Gen *g, size_t to_noexec1, size_t to_noexec2)
         SlowPath *sp = &g->slow[s];
         for (unsigned k = 0; k < sp->npatch; k++) emit_patch_rel32(cb, sp->patch[k], cb->len);
         spill_regs(cb, sp->st.dirty);
-        merge_pend(cb, sp->st.pend);
+        merge_snap(cb, sp->st.pend, sp->st.dyn);
         emit_fault_state(cb, sp->pending, sp->eip);
         emit_access_call(cb, sp->size, sp->store, sp->seg, sp->st.loaded);
         if (sp->pending) {
@@ -1406,7 +1462,7 @@ static void gen_out_of_line(Gen *g, size_t to_noexec1, size_t to_noexec2)
     for (unsigned s = 0; s < g->nside; s++) {
         SideExit *se = &g->side[s];
         emit_patch_rel32(cb, se->patch, cb->len);
-        merge_pend(cb, se->st.pend);
+        merge_snap(cb, se->st.pend, se->st.dyn);
         if (se->pending) emit_alu_mi(cb, ALU_ADD, 8, CPU_MEM(icount), (int32_t)se->pending);
         if (se->set_eip) emit_mov_mi(cb, 4, CPU_MEM(eip), (int32_t)se->eip);
         emit_alu_rr(cb, ALU_XOR, 4, HRAX, HRAX);
@@ -1461,6 +1517,7 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
     g->code32 = b->mode & BM_CODE32;
     /* on entry every guest register is in its host register, maybe newer than the Cpu */
     g->loaded = g->dirty = 0xff;
+    g->dyn = true; /* and the flags the previous block handed over */
     CodeBuf *cb = &g->cb;
 
     uint32_t needed[DBT_MAX_BLOCK_INSNS];
@@ -1520,7 +1577,7 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
     if (!ended) {
         /* cut by length or the page end: continue at the next instruction */
         flush_icount(g);
-        flags_sync(g);
+        flags_handoff(g);
         direct_exit(g, 0, eip);
     }
     gen_out_of_line(g, to_noexec1, to_noexec2);
@@ -1550,6 +1607,7 @@ size_t dbt_gen_trampolines(Dbt *d, uint8_t *out, uint8_t *exec, size_t cap)
     emit_align(&cb, 16);
     d->exit_spill_fn = exec + cb.len;
     spill_regs(&cb, 0xff);
+    merge_dyn(&cb, 0, HRCX, HRDX); /* RAX is the exit slot */
     d->exit_fn = exec + cb.len;
     emit_alu_ri(&cb, ALU_ADD, 8, HRSP, 8);
     emit_pop_r(&cb, HR15);
