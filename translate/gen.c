@@ -1151,6 +1151,39 @@ static void gen_pop(Gen *g)
 static void gen_indirect_exit(Gen *g)
 {
     CodeBuf *cb = &g->cb;
+    Dbt *d = g->d;
+    const Block *b = g->b;
+    size_t miss[6];
+    unsigned nmiss = 0;
+    if (!d->opt.nochain) {
+        /* first the jump cache, in line: a block at the new EIP with this block's CS
+         * and mode (a near branch changes neither) is entered through its xentry,
+         * which checks that its page is still mapped where it was translated */
+        emit_mov_rm(cb, 4, HRAX, CPU_MEM(eip));
+        emit_lea(cb, 4, HRCX, mem_base(HRAX, (int32_t)b->cs_base));
+        emit_mov_rr(cb, 4, HRDX, HRCX);
+        emit_shift_ri(cb, SH_SHR, 4, HRDX, 12);
+        emit_alu_rr(cb, ALU_XOR, 4, HRDX, HRCX); /* jc_hash() of the linear address */
+        emit_alu_ri(cb, ALU_AND, 4, HRDX, DBT_JC_SIZE - 1);
+        emit_mov_ri64(cb, HRCX, (uint64_t)(uintptr_t)d->jc);
+        emit_mov_rm(cb, 8, HRDX, mem_bisd(HRCX, HRDX, 8, 0));
+        emit_test_rr(cb, 8, HRDX, HRDX);
+        miss[nmiss++] = emit_jcc_label(cb, CC_E);
+        emit_alu_rm(cb, ALU_CMP, 4, HRAX, mem_base(HRDX, (int32_t)offsetof(Block, eip)));
+        miss[nmiss++] = emit_jcc_label(cb, CC_NE);
+        emit_alu_mi(cb, ALU_CMP, 4, mem_base(HRDX, (int32_t)offsetof(Block, mode)), (int32_t)b->mode);
+        miss[nmiss++] = emit_jcc_label(cb, CC_NE);
+        emit_alu_mi(cb, ALU_CMP, 4, mem_base(HRDX, (int32_t)offsetof(Block, cs_base)),
+                    (int32_t)b->cs_base);
+        miss[nmiss++] = emit_jcc_label(cb, CC_NE);
+        emit_alu_mi(cb, ALU_CMP, 4, mem_base(HRDX, (int32_t)offsetof(Block, cs_limit)),
+                    (int32_t)b->cs_limit);
+        miss[nmiss++] = emit_jcc_label(cb, CC_NE);
+        emit_alu_mi(cb, ALU_CMP, 1, mem_base(HRDX, (int32_t)offsetof(Block, valid)), 0);
+        miss[nmiss++] = emit_jcc_label(cb, CC_E);
+        emit_jmp_m(cb, mem_base(HRDX, (int32_t)offsetof(Block, xentry)));
+        for (unsigned k = 0; k < nmiss; k++) emit_patch_rel32(cb, miss[k], cb->len);
+    }
     for (int r = 0; r < 4; r++) emit_push_r(cb, HREG[r]);
     emit_mov_ri64(cb, HRDI, (uint64_t)(uintptr_t)g->d);
     emit_mov_ri(cb, 4, HRSI, (int32_t)g->b->mode);
@@ -1290,6 +1323,7 @@ static void gen_ret(Gen *g)
     reg_to_loc(cb, 4, gdst(g, R_ESP, 4, true), HRCX);
     emit_mov_mr(cb, 4, CPU_MEM(eip), HRAX);
     g->pending++;
+    exit_check(g, false, 0); /* the pop may have hit a device */
     flush_icount(g);
     flags_handoff(g);
     gen_indirect_exit(g);
@@ -1354,6 +1388,7 @@ static bool gen_native(Gen *g)
         emit_mov_ri(cb, 4, HVAL, (int32_t)g->next);
         gen_push_value(g, in->opsize);
         g->pending++;
+        exit_check(g, true, rel_target(in, g->next)); /* the push may have hit a device */
         flush_icount(g);
         flags_handoff(g);
         direct_exit(g, 0, rel_target(in, g->next));
@@ -1391,6 +1426,7 @@ static bool gen_handled(Gen *g)
                          !(in->mnem == M_RET || in->mnem == M_JMP || in->mnem == M_CALL);
     gen_helper(g, !to_dispatcher);
     g->pending = 1;
+    if (!to_dispatcher) exit_check(g, false, 0); /* before jumping on to another block */
     if (is_static_branch(in)) {
         flush_icount(g);
         uint32_t t = rel_target(in, g->next);
@@ -1416,7 +1452,6 @@ static bool gen_handled(Gen *g)
         }
         return true;
     }
-    exit_check(g, false, 0);
     if (in->flags & IF_STRING) {
         /* a REP chunk that is not finished sets EIP back to itself */
         emit_alu_mi(cb, ALU_CMP, 4, CPU_MEM(eip), (int32_t)g->next);
@@ -1426,7 +1461,7 @@ static bool gen_handled(Gen *g)
 }
 
 /* The out-of-line code after the body: exit stubs, slow paths, side exits. */
-static void gen_out_of_line(Gen *g, size_t to_noexec1, size_t to_noexec2)
+static void gen_out_of_line(Gen *g, size_t to_noexec)
 {
     Dbt *d = g->d;
     Block *b = g->b;
@@ -1497,9 +1532,8 @@ static void gen_out_of_line(Gen *g, size_t to_noexec1, size_t to_noexec2)
     emit_mov_mi(cb, 4, CPU_MEM(eip), (int32_t)b->eip);
     emit_alu_rr(cb, ALU_XOR, 4, HRAX, HRAX);
     emit_jmp_abs(cb, d->exit_spill_fn, HRCX);
-    /* not entered: budget too small or an exit request pending */
-    emit_patch_rel32(cb, to_noexec1, cb->len);
-    emit_patch_rel32(cb, to_noexec2, cb->len);
+    /* not entered: budget too small */
+    emit_patch_rel32(cb, to_noexec, cb->len);
     emit_mov_mi(cb, 4, CPU_MEM(eip), (int32_t)b->eip);
     emit_alu_rr(cb, ALU_XOR, 4, HRAX, HRAX);
     emit_jmp_abs(cb, d->exit_spill_fn, HRCX);
@@ -1532,14 +1566,14 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
         flags_liveness(insns, b->ninsn, native, needed);
     }
 
-    /* chained entry: enough budget left, nothing asking us to stop */
+    /* chained entry: enough budget left. (Cpu.dbt_exit needs no check here: it is only
+     * set synchronously, by an access or a handler, and every instruction that can set
+     * it is followed by a side exit on it before the block can jump on.) */
     b->entry = exec;
     emit_mov_rm(cb, 8, HRAX, CPU_MEM(run_end));
     emit_alu_rm(cb, ALU_SUB, 8, HRAX, CPU_MEM(icount));
     emit_alu_ri(cb, ALU_CMP, 8, HRAX, b->ninsn);
-    size_t to_noexec1 = emit_jcc_label(cb, CC_B);
-    emit_alu_mi(cb, ALU_CMP, 1, CPU_MEM(dbt_exit), 0);
-    size_t to_noexec2 = emit_jcc_label(cb, CC_NE);
+    size_t to_noexec = emit_jcc_label(cb, CC_B);
     size_t body_pos = cb->len;
 
     bool ended = false;
@@ -1580,7 +1614,7 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
         flags_handoff(g);
         direct_exit(g, 0, eip);
     }
-    gen_out_of_line(g, to_noexec1, to_noexec2);
+    gen_out_of_line(g, to_noexec);
 
     if (cb->overflow) return 0;
     b->body = exec + body_pos;
