@@ -5,8 +5,10 @@
  *   RBX       the Cpu pointer for the whole block (callee-saved, C helpers keep it);
  *   R8-R11, R13, RBP, R14, R15   guest EAX ECX EDX EBX ESP EBP ESI EDI (HREG[]);
  *   R12       guest arithmetic flags not yet merged into c->eflags (see below);
- *   RDI, RSI  the effective address and the value of a store across an access;
- *   RAX, RCX, RDX  scratch (the inline memory path clobbers them).
+ *   RSI       the value of a store;
+ *   RAX, RCX, RDX, RDI  scratch (an access takes its offset in EDX and clobbers RAX,
+ *             RCX, RDX; its slow path recomputes the offset from the guest registers,
+ *             which no instruction changes before its last access).
  * The guest registers stay in their host registers from block to block: the enter
  * trampoline loads them, chained jumps and dbt_indirect keep them, and they are
  * written back to the Cpu structure only where C code looks: before a handler call
@@ -46,7 +48,7 @@
 static const int8_t HREG[8] = { HR8, HR9, HR10, HR11, HR13, HRBP, HR14, HR15 };
 #define CALL_CLOBBERED 0x0fu /* guest registers in R8-R11, which C calls clobber */
 #define HFLAGS HR12
-#define HEA HRDI
+#define HEA HRDX
 #define HVAL HRSI
 
 _Static_assert(sizeof(HostTlbEntry) == 32, "the inline path indexes Cpu.htlb by lin >> 7");
@@ -112,6 +114,15 @@ typedef struct SlowPath {
     uint8_t seg, size;
     bool store;
     Snap st;
+    /* how the slow path recomputes the offset: from the instruction's ModRM operand,
+     * or ESP + esp_disp (stack accesses) */
+    const Insn *ea_insn;
+    int32_t esp_disp;
+    /* when the access is its instruction's only one: the rest of the instruction
+     * (body bytes [tail_from, tail_to)) is copied after the call, followed by the
+     * dbt_exit check that leaves through side exit tail_exit; else -1 */
+    int tail_exit;
+    size_t tail_from, tail_to;
 } SlowPath;
 
 typedef struct Gen {
@@ -124,10 +135,14 @@ typedef struct Gen {
     unsigned nside;
     SlowPath slow[DBT_MAX_BLOCK_INSNS * 2 + 4];
     unsigned nslow;
-    bool accessed;     /* the current instruction called a memory accessor */
+    bool accessed;     /* the current instruction accessed memory */
+    bool access_called; /* ... through an accessor call in line (gen_access_call) */
     bool slot_used[2]; /* exit slots the block jumps through */
     int mseg;          /* segment of the current memory access (in->seg, or SS) */
     const Insn *in;
+    const Insn *ea_insn; /* the next access's offset: this ModRM operand, or */
+    int32_t esp_disp;    /* ESP + esp_disp when ea_insn is NULL */
+    unsigned nside_at_access; /* side exits made before the last slow path's join */
     uint32_t eip, next; /* current instruction and the one after it */
     uint32_t flags_needed; /* arithmetic flags of this instruction read later */
     bool code32;
@@ -460,26 +475,40 @@ static void exit_check(Gen *g, bool set_eip, uint32_t eip)
 
 /* ---- guest operands ---- */
 
-/* EDI = the effective address of the memory operand (truncated to the address size). */
+/* `dst` = the effective address of in's memory operand (truncated to the address
+ * size), from the guest registers in their host registers. */
+static void emit_ea(CodeBuf *cb, const Insn *in, int dst)
+{
+    int base = in->ea_base >= 0 ? HREG[in->ea_base] : HR_NONE;
+    int index = in->ea_index >= 0 ? HREG[in->ea_index] : HR_NONE;
+    if (base == HR_NONE && index == HR_NONE)
+        emit_mov_ri(cb, 4, dst, in->disp);
+    else if (index == HR_NONE && in->disp == 0)
+        emit_mov_rr(cb, 4, dst, base);
+    else
+        emit_lea(cb, 4, dst, mem_bisd(base, index, 1 << in->ea_scale, in->disp));
+    if (in->addrsize == 2) emit_movzx_rr(cb, 4, 2, dst, dst);
+}
+
+/* EDX = the effective address of the memory operand, for the next access (which may
+ * recompute it: see SlowPath). */
 static void gen_ea(Gen *g)
 {
     const Insn *in = g->in;
-    int base = HR_NONE, index = HR_NONE;
-    if (in->ea_base >= 0) {
-        need(g, in->ea_base);
-        base = HREG[in->ea_base];
-    }
-    if (in->ea_index >= 0) {
-        need(g, in->ea_index);
-        index = HREG[in->ea_index];
-    }
-    if (base == HR_NONE && index == HR_NONE)
-        emit_mov_ri(&g->cb, 4, HEA, in->disp);
-    else if (index == HR_NONE && in->disp == 0)
-        emit_mov_rr(&g->cb, 4, HEA, base);
-    else
-        emit_lea(&g->cb, 4, HEA, mem_bisd(base, index, 1 << in->ea_scale, in->disp));
-    if (in->addrsize == 2) emit_movzx_rr(&g->cb, 4, 2, HEA, HEA);
+    if (in->ea_base >= 0) need(g, in->ea_base);
+    if (in->ea_index >= 0) need(g, in->ea_index);
+    emit_ea(&g->cb, in, HEA);
+    g->ea_insn = in;
+}
+
+/* EDX = ESP + disp, for a stack access. */
+static void gen_ea_esp(Gen *g, int32_t disp)
+{
+    Loc sp = gsrc(g, R_ESP, 4);
+    if (disp) emit_lea(&g->cb, 4, HEA, mem_base(sp.reg, disp));
+    else emit_mov_rr(&g->cb, 4, HEA, sp.reg);
+    g->ea_insn = NULL;
+    g->esp_disp = disp;
 }
 
 /* The segment fast-path bits of the block's mode (BM_SEG_R/W): may an access through
@@ -505,7 +534,9 @@ static void gen_access_inline(Gen *g, unsigned size, bool store)
     sp->size = (uint8_t)size;
     sp->store = store;
     sp->st = snap(g);
-    emit_mov_rr(cb, 4, HRDX, HEA);
+    sp->ea_insn = g->ea_insn;
+    sp->esp_disp = g->esp_disp;
+    sp->tail_exit = -1;
     if (!(g->b->mode & BM_SEG_FLAT(seg))) {
         /* limit: offset + size - 1 <= limit, computed in 64 bits so a wrap fails */
         emit_lea(cb, 8, HRAX, mem_base(HRDX, (int32_t)size - 1));
@@ -539,6 +570,7 @@ static void gen_access_inline(Gen *g, unsigned size, bool store)
     else if (size == 4) emit_mov_rm(cb, 4, HRAX, host);
     else emit_movzx_rm(cb, 4, size, HRAX, host);
     sp->join = cb->len;
+    g->nside_at_access = g->nside;
 }
 
 static const void *slow_fn(unsigned size, bool store)
@@ -550,19 +582,14 @@ static const void *slow_fn(unsigned size, bool store)
                                                          : (const void *)dbt_rd32;
 }
 
-/* The accessor call itself (state synced): offset EDI (kept), value ESI for a store;
- * a load's value arrives in EAX. R8-R11 are reloaded from `reload`. */
+/* The accessor call itself (state synced): offset EDX, value ESI for a store; a
+ * load's value arrives in EAX. R8-R11 are reloaded from `reload`. */
 static void emit_access_call(CodeBuf *cb, unsigned size, bool store, int seg, unsigned reload)
 {
-    emit_push_r(cb, HEA); /* twice: keeps the stack 16-byte aligned for the call */
-    emit_push_r(cb, HEA);
-    emit_mov_rr(cb, 4, HRDX, HEA);
     if (store) emit_mov_rr(cb, 4, HRCX, HVAL);
     emit_mov_ri(cb, 4, HRSI, seg);
     emit_mov_rr(cb, 8, HRDI, HRBX);
     emit_call_abs(cb, slow_fn(size, store), HRAX);
-    emit_pop_r(cb, HEA);
-    emit_pop_r(cb, HEA);
     load_regs(cb, reload & CALL_CLOBBERED);
 }
 
@@ -570,12 +597,13 @@ static void emit_access_call(CodeBuf *cb, unsigned size, bool store, int seg, un
  * type checks): everything synced first. */
 static void gen_access_call(Gen *g, unsigned size, bool store)
 {
+    g->access_called = true;
     sync_state(g);
     prep_fault(g);
     emit_access_call(&g->cb, size, store, g->mseg, g->loaded);
 }
 
-/* EAX = memory operand of `size` at offset EDI (kept). */
+/* EAX = memory operand of `size` at offset EDX (set by gen_ea or gen_ea_esp). */
 static void gen_load(Gen *g, unsigned size)
 {
     g->accessed = true;
@@ -583,7 +611,7 @@ static void gen_load(Gen *g, unsigned size)
     else gen_access_inline(g, size, false);
 }
 
-/* Store ESI at offset EDI (kept). */
+/* Store ESI at offset EDX (set by gen_ea or gen_ea_esp). */
 static void gen_store(Gen *g, unsigned size)
 {
     g->accessed = true;
@@ -788,6 +816,7 @@ static void gen_alu(Gen *g)
     }
     flags_rmw_hold(g, keep, -1);
     emit_mov_rr(cb, 4, HVAL, HRAX);
+    gen_ea(g); /* again: the load clobbered EDX */
     gen_store(g, sz);
     flags_rmw_end(g, keep, FL_ARITH);
 }
@@ -813,6 +842,7 @@ static void gen_unary(Gen *g)
     emit_unary_r(&g->cb, op, sz, HRAX);
     flags_rmw_hold(g, keep, -1);
     emit_mov_rr(&g->cb, 4, HVAL, HRAX);
+    gen_ea(g);
     gen_store(g, sz);
     flags_rmw_end(g, keep, mask);
 }
@@ -855,6 +885,7 @@ static void gen_lea(Gen *g)
     gen_ea(g);
     unsigned sz = in->op[0].size;
     reg_to_loc(&g->cb, sz, gdst(g, in->op[0].reg, sz, true), HEA);
+    g->ea_insn = NULL;
 }
 
 static void gen_movx(Gen *g)
@@ -1081,6 +1112,7 @@ static void gen_shift(Gen *g)
         if (by_cl && flags) emit_mov_rr(cb, 4, HFLAGS, HRCX); /* survives the store */
         else flags_rmw_hold(g, keep, HRCX);
         emit_mov_rr(cb, 4, HVAL, HRAX);
+        gen_ea(g);
         gen_store(g, sz);
     } else {
         reg_to_loc(cb, sz, dl, HRAX);
@@ -1108,11 +1140,11 @@ static void gen_shift(Gen *g)
 static void gen_push_value(Gen *g, unsigned size)
 {
     CodeBuf *cb = &g->cb;
-    loc_to_reg(cb, 4, HEA, gsrc(g, R_ESP, 4));
-    emit_alu_ri(cb, ALU_SUB, 4, HEA, (int32_t)size);
+    gen_ea_esp(g, -(int32_t)size);
     g->mseg = SEG_SS;
     gen_store(g, size);
-    reg_to_loc(cb, 4, gdst(g, R_ESP, 4, true), HEA);
+    Loc sp = gdst(g, R_ESP, 4, false);
+    emit_lea(cb, 4, sp.reg, mem_base(sp.reg, -(int32_t)size));
 }
 
 static void gen_push(Gen *g)
@@ -1130,11 +1162,11 @@ static void gen_push(Gen *g)
 static void gen_pop_value(Gen *g, unsigned size)
 {
     CodeBuf *cb = &g->cb;
-    loc_to_reg(cb, 4, HEA, gsrc(g, R_ESP, 4));
+    gen_ea_esp(g, 0);
     g->mseg = SEG_SS;
     gen_load(g, size);
-    emit_lea(cb, 4, HRCX, mem_base(HEA, (int32_t)size));
-    reg_to_loc(cb, 4, gdst(g, R_ESP, 4, true), HRCX);
+    Loc sp = gdst(g, R_ESP, 4, false);
+    emit_lea(cb, 4, sp.reg, mem_base(sp.reg, (int32_t)size));
 }
 
 static void gen_pop(Gen *g)
@@ -1307,7 +1339,7 @@ static void gen_ret(Gen *g)
 {
     const Insn *in = g->in;
     CodeBuf *cb = &g->cb;
-    loc_to_reg(cb, 4, HEA, gsrc(g, R_ESP, 4));
+    gen_ea_esp(g, 0);
     g->mseg = SEG_SS;
     gen_load(g, in->opsize);
     if (in->opsize == 2) emit_movzx_rr(cb, 4, 2, HRAX, HRAX);
@@ -1319,8 +1351,8 @@ static void gen_ret(Gen *g)
         emit_alu_ri(cb, ALU_CMP, 4, HRAX, (int32_t)g->b->cs_limit);
         to_gp = emit_jcc_label(cb, CC_A);
     }
-    emit_lea(cb, 4, HRCX, mem_base(HEA, (int32_t)in->opsize));
-    reg_to_loc(cb, 4, gdst(g, R_ESP, 4, true), HRCX);
+    Loc sp = gdst(g, R_ESP, 4, false);
+    emit_lea(cb, 4, sp.reg, mem_base(sp.reg, (int32_t)in->opsize));
     emit_mov_mr(cb, 4, CPU_MEM(eip), HRAX);
     g->pending++;
     exit_check(g, false, 0); /* the pop may have hit a device */
@@ -1486,12 +1518,26 @@ static void gen_out_of_line(Gen *g, size_t to_noexec)
         spill_regs(cb, sp->st.dirty);
         merge_snap(cb, sp->st.pend, sp->st.dyn);
         emit_fault_state(cb, sp->pending, sp->eip);
+        if (sp->ea_insn) emit_ea(cb, sp->ea_insn, HEA);
+        else if (sp->esp_disp) emit_lea(cb, 4, HEA, mem_base(HREG[R_ESP], sp->esp_disp));
+        else emit_mov_rr(cb, 4, HEA, HREG[R_ESP]);
         emit_access_call(cb, sp->size, sp->store, sp->seg, sp->st.loaded);
         if (sp->pending) {
             /* keep icount as the inline path has it; EAX (a loaded value) survives */
             emit_alu_mi(cb, ALU_SUB, 8, CPU_MEM(icount), (int32_t)sp->pending);
         }
-        emit_jmp_to(cb, sp->join);
+        if (sp->tail_exit < 0) {
+            emit_jmp_to(cb, sp->join);
+            continue;
+        }
+        /* the rest of the instruction, then leave if the access asked for it */
+        if (!cb->overflow && sp->tail_to <= cb->cap)
+            emit_bytes(cb, cb->buf + sp->tail_from, sp->tail_to - sp->tail_from);
+        else
+            cb->overflow = true;
+        emit_alu_mi(cb, ALU_CMP, 1, CPU_MEM(dbt_exit), 0);
+        g->side[sp->tail_exit].patch = emit_jcc_label(cb, CC_NE);
+        emit_jmp_to(cb, sp->tail_to);
     }
     /* side exits */
     for (unsigned s = 0; s < g->nside; s++) {
@@ -1585,8 +1631,10 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
         g->next = next_eip(g->code32, eip, in->len);
         g->prepped = false;
         g->accessed = false;
+        g->access_called = false;
         g->mseg = in->seg;
         g->flags_needed = needed[i];
+        unsigned first_slow = g->nslow;
         if (native[i]) {
             g->memregs = names_high_byte(in);
             if (g->memregs) {
@@ -1601,8 +1649,27 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
             }
             if (ended) break;
             g->pending++;
-            /* a memory access may have hit MMIO or a code page: leave if asked */
-            if (g->accessed) exit_check(g, true, g->next);
+            /* a memory access may have hit MMIO or a code page: leave if asked. When
+             * the access was the instruction's only one and nothing after it jumps
+             * out, the check lives in its slow path (the only way to set dbt_exit),
+             * behind a copy of the instruction's rest. */
+            if (g->accessed) {
+                SlowPath *last = g->nslow > first_slow ? &g->slow[g->nslow - 1] : NULL;
+                if (last && g->nslow == first_slow + 1 && g->nside == g->nside_at_access &&
+                    !g->access_called) {
+                    SideExit *s = &g->side[g->nside++];
+                    s->patch = 0; /* set in the slow path */
+                    s->pending = g->pending;
+                    s->set_eip = true;
+                    s->eip = g->next;
+                    s->st = snap(g);
+                    last->tail_exit = (int)(s - g->side);
+                    last->tail_from = last->join;
+                    last->tail_to = cb->len;
+                } else {
+                    exit_check(g, true, g->next);
+                }
+            }
         } else {
             ended = gen_handled(g);
         }
