@@ -95,6 +95,18 @@ typedef struct Snap {
     uint32_t pend;     /* flag bits newer in R12 than in c->eflags */
 } Snap;
 
+/* A load whose value goes straight into a guest register: the inline path ends with
+ * `mov reg, [host]` or `op reg, [host]` instead of a load into EAX, and the slow path
+ * (or an accessor call) applies the same operation to EAX. */
+typedef struct Fin {
+    uint8_t kind;      /* FIN_NONE, FIN_MOV, FIN_ALU, FIN_TEST */
+    uint8_t op;        /* AluOp (FIN_ALU) */
+    uint8_t size;
+    bool carry;        /* ADC/SBB: guest CF into the host's first */
+    int8_t reg;        /* host register */
+} Fin;
+enum { FIN_NONE, FIN_MOV, FIN_ALU, FIN_TEST };
+
 typedef struct SideExit {
     size_t patch;      /* rel32 field of the jump to this exit */
     unsigned pending;  /* instructions to add to icount on the way out */
@@ -114,6 +126,7 @@ typedef struct SlowPath {
     uint8_t seg, size;
     bool store;
     Snap st;
+    uint32_t rfl;      /* flag bits R12 held (for a Fin's carry) */
     /* how the slow path recomputes the offset: from the instruction's ModRM operand,
      * or ESP + esp_disp (stack accesses) */
     const Insn *ea_insn;
@@ -123,6 +136,7 @@ typedef struct SlowPath {
      * dbt_exit check that leaves through side exit tail_exit; else -1 */
     int tail_exit;
     size_t tail_from, tail_to;
+    Fin fin;
 } SlowPath;
 
 typedef struct Gen {
@@ -140,6 +154,7 @@ typedef struct Gen {
     bool slot_used[2]; /* exit slots the block jumps through */
     int mseg;          /* segment of the current memory access (in->seg, or SS) */
     const Insn *in;
+    Fin fin;             /* the next load's destination (FIN_NONE: EAX) */
     const Insn *ea_insn; /* the next access's offset: this ModRM operand, or */
     int32_t esp_disp;    /* ESP + esp_disp when ea_insn is NULL */
     unsigned nside_at_access; /* side exits made before the last slow path's join */
@@ -424,6 +439,30 @@ static void load_cf(Gen *g)
     else emit_bt_mi(&g->cb, BT_BT, 4, CPU_MEM(eflags), 0); /* CF not pending: exact */
 }
 
+/* The operation of a Fin, with the loaded value in EAX (from_eax) or at [RDX]. */
+static void emit_fin(CodeBuf *cb, const Fin *f, bool from_eax, uint32_t rfl)
+{
+    Mem host = mem_base(HRDX, 0);
+    if (f->carry) {
+        if (rfl & FL_CF) emit_bt_ri(cb, BT_BT, 4, HFLAGS, 0);
+        else emit_bt_mi(cb, BT_BT, 4, CPU_MEM(eflags), 0);
+    }
+    switch (f->kind) {
+    case FIN_MOV:
+        if (from_eax) emit_mov_rr(cb, f->size, f->reg, HRAX);
+        else emit_mov_rm(cb, f->size, f->reg, host);
+        break;
+    case FIN_ALU:
+        if (from_eax) emit_alu_rr(cb, (AluOp)f->op, f->size, f->reg, HRAX);
+        else emit_alu_rm(cb, (AluOp)f->op, f->size, f->reg, host);
+        break;
+    case FIN_TEST:
+        if (from_eax) emit_test_rr(cb, f->size, f->reg, HRAX);
+        else emit_test_mr(cb, f->size, host, f->reg);
+        break;
+    }
+}
+
 /* ---- fault state, calls, exits ---- */
 
 static void flush_icount(Gen *g)
@@ -536,6 +575,7 @@ static void gen_access_inline(Gen *g, unsigned size, bool store)
     sp->st = snap(g);
     sp->ea_insn = g->ea_insn;
     sp->esp_disp = g->esp_disp;
+    sp->rfl = g->rfl;
     sp->tail_exit = -1;
     if (!(g->b->mode & BM_SEG_FLAT(seg))) {
         /* limit: offset + size - 1 <= limit, computed in 64 bits so a wrap fails */
@@ -566,7 +606,9 @@ static void gen_access_inline(Gen *g, unsigned size, bool store)
                 mem_bisd(HRBX, HRAX, 1, OFF(htlb) + (int32_t)offsetof(HostTlbEntry, addend) +
                                             (store ? 8 : 0)));
     Mem host = mem_base(HRDX, 0);
+    sp->fin = g->fin;
     if (store) emit_mov_mr(cb, size, host, HVAL);
+    else if (g->fin.kind != FIN_NONE) emit_fin(cb, &g->fin, false, g->rfl);
     else if (size == 4) emit_mov_rm(cb, 4, HRAX, host);
     else emit_movzx_rm(cb, 4, size, HRAX, host);
     sp->join = cb->len;
@@ -607,8 +649,20 @@ static void gen_access_call(Gen *g, unsigned size, bool store)
 static void gen_load(Gen *g, unsigned size)
 {
     g->accessed = true;
-    if (g->d->opt.check || !seg_fast(g, g->mseg, false)) gen_access_call(g, size, false);
-    else gen_access_inline(g, size, false);
+    if (g->d->opt.check || !seg_fast(g, g->mseg, false)) {
+        gen_access_call(g, size, false);
+        if (g->fin.kind != FIN_NONE) emit_fin(&g->cb, &g->fin, true, g->rfl);
+    } else {
+        gen_access_inline(g, size, false);
+    }
+    g->fin.kind = FIN_NONE;
+}
+
+/* A load straight into host register `reg` (see Fin). */
+static void gen_load_fin(Gen *g, unsigned size, int kind, AluOp op, bool carry, int reg)
+{
+    g->fin = (Fin){ (uint8_t)kind, (uint8_t)op, (uint8_t)size, carry, (int8_t)reg };
+    gen_load(g, size);
 }
 
 /* Store ESI at offset EDX (set by gen_ea or gen_ea_esp). */
@@ -777,6 +831,15 @@ static void gen_alu(Gen *g)
     if (d->kind == OPK_REG) {
         if (s->kind == OPK_MEM) {
             gen_ea(g);
+            if (!g->memregs) {
+                /* straight into the register; it is dirty only once written (an
+                 * accessor call in between writes the dirty ones back) */
+                Loc dl = gsrc(g, d->reg, sz);
+                gen_load_fin(g, sz, test ? FIN_TEST : FIN_ALU, op, carry_in, dl.reg);
+                if (!cmp) g->dirty |= 1u << d->reg;
+                flags_capture(g, FL_ARITH);
+                return;
+            }
             gen_load(g, sz);
             Loc dl = cmp ? gsrc(g, d->reg, sz) : gdst(g, d->reg, sz, false);
             if (carry_in) load_cf(g);
@@ -869,6 +932,11 @@ static void gen_mov(Gen *g)
             }
         } else {
             gen_ea(g);
+            if (!g->memregs) {
+                gen_load_fin(g, sz, FIN_MOV, ALU_ADD, false, gsrc(g, d->reg, sz).reg);
+                g->dirty |= 1u << d->reg; /* (after: see gen_alu) */
+                return;
+            }
             gen_load(g, sz);
             reg_to_loc(cb, sz, gdst(g, d->reg, sz, true), HRAX);
         }
@@ -1526,6 +1594,7 @@ static void gen_out_of_line(Gen *g, size_t to_noexec)
             /* keep icount as the inline path has it; EAX (a loaded value) survives */
             emit_alu_mi(cb, ALU_SUB, 8, CPU_MEM(icount), (int32_t)sp->pending);
         }
+        if (sp->fin.kind != FIN_NONE) emit_fin(cb, &sp->fin, true, sp->rfl);
         if (sp->tail_exit < 0) {
             emit_jmp_to(cb, sp->join);
             continue;
