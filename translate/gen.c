@@ -733,6 +733,9 @@ static bool native_ok(const Gen *g, const Insn *in)
     switch (in->mnem) {
     case M_NOP:
     case M_HINT_NOP:
+    case M_PAUSE: /* a spin-wait hint: nothing to do in a virtual CPU */
+        return true;
+    case M_CLD: case M_STD:
         return true;
     case M_MOV:
         if (in->nops != 2 || !simple_size(o0->size)) return false;
@@ -1468,7 +1471,13 @@ static bool gen_native(Gen *g)
     const Insn *in = g->in;
     CodeBuf *cb = &g->cb;
     switch (in->mnem) {
-    case M_NOP: case M_HINT_NOP: break;
+    case M_NOP: case M_HINT_NOP: case M_PAUSE: break;
+    case M_CLD: /* DF is never cached: c->eflags has it */
+        emit_alu_mi(cb, ALU_AND, 4, CPU_MEM(eflags), (int32_t)~FL_DF);
+        break;
+    case M_STD:
+        emit_alu_mi(cb, ALU_OR, 4, CPU_MEM(eflags), FL_DF);
+        break;
     case M_MOV: gen_mov(g); break;
     case M_ADD: case M_OR: case M_ADC: case M_SBB: case M_AND: case M_SUB:
     case M_XOR: case M_CMP: case M_TEST: gen_alu(g); break;
