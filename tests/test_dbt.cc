@@ -539,9 +539,16 @@ void random_insn(std::mt19937 &rng, std::vector<uint8_t> &c)
         if (form == 0) c.push_back((uint8_t)r(40));
         break;
     }
-    case 12: // flags: cmc clc stc cld std, setcc, cmovcc
-        switch (r(3)) {
+    case 12: // flags: cmc clc stc cld std, setcc, cmovcc; rdtsc, lfence, pause
+        switch (r(4)) {
         case 0: { static const uint8_t f[5] = {0xf5, 0xf8, 0xf9, 0xfc, 0xfd}; c.push_back(f[r(5)]); break; }
+        case 3:
+            switch (r(3)) {
+            case 0: c.insert(c.end(), {0x0f, 0x31}); break;        // rdtsc (EDX:EAX)
+            case 1: c.insert(c.end(), {0x0f, 0xae, 0xe8}); break;  // lfence
+            default: c.insert(c.end(), {0xf3, 0x90}); break;       // pause
+            }
+            break;
         case 1: c.push_back(0x0f); c.push_back((uint8_t)(0x90 | r(16))); c.push_back(modrm_rr(0, (uint8_t)r(3))); break;
         default: c.push_back(0x0f); c.push_back((uint8_t)(0x40 | r(16))); c.push_back(modrm_rr(wreg(), anyreg())); break;
         }

@@ -737,6 +737,10 @@ static bool native_ok(const Gen *g, const Insn *in)
         return true;
     case M_CLD: case M_STD:
         return true;
+    case M_SSE: /* 0F AE with a register operand: LFENCE/MFENCE/SFENCE, no-ops here */
+        return in->map == 1 && in->opcode == 0xae && in->has_modrm && (in->modrm & 0xc0) == 0xc0;
+    case M_RDTSC: /* CPL 0 outside V86: CR4.TSD cannot make it fault */
+        return ((g->b->mode >> BM_CPL_SHIFT) & 3) == 0 && !(g->b->mode & BM_VM);
     case M_MOV:
         if (in->nops != 2 || !simple_size(o0->size)) return false;
         if (o0->kind == OPK_REG) return o1->kind == OPK_REG || o1->kind == OPK_IMM ||
@@ -1471,7 +1475,22 @@ static bool gen_native(Gen *g)
     const Insn *in = g->in;
     CodeBuf *cb = &g->cb;
     switch (in->mnem) {
-    case M_NOP: case M_HINT_NOP: case M_PAUSE: break;
+    case M_NOP: case M_HINT_NOP: case M_PAUSE: case M_SSE: break;
+    case M_RDTSC:
+        /* the virtual TSC follows icount: count what retired before; the call keeps
+         * guest ECX and EBX (R9, R11) on the stack, EAX and EDX get the result */
+        flush_icount(g);
+        emit_push_r(cb, HREG[R_ECX]);
+        emit_push_r(cb, HREG[R_EBX]);
+        emit_mov_rr(cb, 8, HRDI, HRBX);
+        emit_call_abs(cb, (const void *)cpu_tsc, HRAX);
+        emit_pop_r(cb, HREG[R_EBX]);
+        emit_pop_r(cb, HREG[R_ECX]);
+        emit_mov_rr(cb, 4, HREG[R_EAX], HRAX);
+        emit_shift_ri(cb, SH_SHR, 8, HRAX, 32);
+        emit_mov_rr(cb, 4, HREG[R_EDX], HRAX);
+        g->dirty |= (1u << R_EAX) | (1u << R_EDX);
+        break;
     case M_CLD: /* DF is never cached: c->eflags has it */
         emit_alu_mi(cb, ALU_AND, 4, CPU_MEM(eflags), (int32_t)~FL_DF);
         break;
