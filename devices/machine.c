@@ -661,7 +661,10 @@ bool machine_run_for(Machine *m, uint64_t ns)
             uint64_t t = clock_now(&m->clock);
             uint64_t next = clock_next_deadline(&m->clock); /* armed during the run */
             if (next < deadline) deadline = next;
-            if (deadline > t) clock_advance(&m->clock, deadline - t);
+            if (deadline > t) {
+                clock_advance(&m->clock, deadline - t);
+                m->idle_ns += deadline - t;
+            }
         }
     }
     return m->exit_requested;

@@ -151,6 +151,8 @@ typedef struct Machine {
     bool reset_requested;          /* reset at the next instruction boundary */
     uint64_t resets;               /* number of resets so far */
     uint64_t run_deadline;         /* virtual ns the current cpu_run stops by (0: none) */
+    uint64_t idle_ns;              /* virtual ns skipped while the CPU was halted (for
+                                      -icount sleep=on pacing; not guest state) */
     struct Dbt *dbt;               /* the translator, or NULL with -accel interp */
 } Machine;
 

@@ -177,6 +177,10 @@ int main(int argc, char **argv)
      * so after cont the guest does not race to catch up (monitor) */
     uint64_t paused_ns = 0, pause_start = 0;
     bool was_paused = false;
+    /* -icount sleep=on, as QEMU's: virtual time the guest spends idle (halted until its
+     * next timer) passes at the host's pace, busy time as fast as the CPU runs. The
+     * idle time not yet matched by host time is owed here. */
+    uint64_t idle_seen = 0, idle_owed = 0;
     /* input is polled every 1.25M instructions (10 ms of virtual time at -icount
      * shift=3, 1.25 ms at the default 0), half that with a window or the text display
      * so keys and the picture feel immediate, even in the interpreter */
@@ -213,11 +217,16 @@ int main(int argc, char **argv)
         uint64_t host = input_host_ns(&in) - paused_ns;
         uint64_t wait = 0;
         if (o.icount_sleep) {
-            /* do not let virtual time run ahead of host time (idle or busy) */
+            idle_owed += m->idle_ns - idle_seen;
+            idle_seen = m->idle_ns;
+            /* sleep the idle time off, unless virtual time is behind host time (a slow
+             * CPU: skipping ahead catches up); never more than the guest is ahead */
             uint64_t vt = machine_now_ns(m);
-            if (vt > host) wait = vt - host;
+            if (vt <= host) idle_owed = 0;
+            else wait = vt - host < idle_owed ? vt - host : idle_owed;
             if (wait > 50000000) wait = 50000000;
         }
+        uint64_t wait_from = input_host_ns(&in);
         if (ui || tui) { /* wait in pieces of at most 4 ms, serving the displays */
             do {
                 uint64_t piece = wait < 4000000 ? wait : 4000000;
@@ -227,6 +236,10 @@ int main(int argc, char **argv)
             } while (wait && !in.quit);
         } else {
             input_poll(&in, m, wait);
+        }
+        if (o.icount_sleep) { /* what was slept (input may end the wait early) */
+            uint64_t slept = input_host_ns(&in) - wait_from;
+            idle_owed -= slept < idle_owed ? slept : idle_owed;
         }
         if (in.quit) machine_request_exit(m, MEXIT_QUIT, 0);
         if (o.timeout_s > 0 && input_host_ns(&in) > (uint64_t)(o.timeout_s * 1e9))

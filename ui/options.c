@@ -49,8 +49,8 @@ void options_usage(FILE *f)
           "                          the interpreter re-runs every block and compares\n"
           "  -accel interp           the interpreter (the reference)\n"
           "  -icount [shift=]N[,sleep=on|off]  2^N ns of virtual time per instruction\n"
-          "                          (default 0); sleep=on (default) keeps virtual time\n"
-          "                          from running ahead of host time\n"
+          "                          (default 0); sleep=on (default): idle time passes at\n"
+          "                          the host's pace, sleep=off: at once\n"
           "  -rtc base=utc|YYYY-MM-DDTHH:MM:SS  RTC start time\n"
           "  -machine pc[,vmport=on|off|auto]  vmport: the VMware backdoor and its absolute\n"
           "                          mouse (vmmouse), on by default as in QEMU\n" /* vmport */
@@ -408,9 +408,9 @@ int options_parse(Options *o, int argc, char **argv, char *err, size_t errlen)
 {
     memset(o, 0, sizeof(*o));
     machine_config_defaults(&o->mc);
-    /* 1 ns of virtual time per instruction: a guest sees a 1 GHz CPU, and a busy guest
-     * is not held back to host time below 1000 MIPS (with 2^3 ns the translator's
-     * 400+ MIPS were paced down to 125); -icount shift=N chooses another rate */
+    /* 1 ns of virtual time per instruction: a guest sees a 1 GHz CPU; -icount shift=N
+     * chooses another rate. A busy guest is never held back (sleep=on paces only the
+     * time it spends halted, as QEMU's -icount sleep=on). */
     o->mc.icount_shift = 0;
     o->icount_sleep = true;
     int nserial = 0;
