@@ -268,6 +268,36 @@ TEST(Dbt, PageFaultOnAReadModifyWriteSeesTheOldFlagsAndRegisters)
     compare_run(setup, 1000, 1000, "read-modify-write fault");
 }
 
+TEST(Dbt, FaultAfterAShiftSeesItsOverflowFlag)
+{
+    // The translator computes a shift's OF only when something looks at it; a page
+    // fault right after SHL must push the OF the interpreter computes.
+    auto setup = [](CpuHarness &h) {
+        h.flat32();
+        h.idt_all(0x3000);
+        uint32_t pd = 0x100000, pt = 0x101000;
+        for (uint32_t i = 0; i < 1024; i++) h.wr32(pt + i * 4, (i << 12) | 3);
+        h.wr32(pt + 5 * 4, 0); // 0x5000: not present
+        h.wr32(pd, pt | 3);
+        h.c->cr[3] = pd;
+        h.c->cr[0] |= CR0_PG;
+        // 1000: mov ebx,0x40000000; shl ebx,1; mov eax,[0x5000]; hlt
+        h.load(0x1000, {0xbb, 0x00, 0x00, 0x00, 0x40, 0xd1, 0xe3, 0xa1, 0x00, 0x50, 0x00,
+                        0x00, 0xf4});
+        // handler: pop ecx (error code); pop esi (eip); pop edx (cs); pop edi (eflags); hlt
+        h.load(0x3000, {0x59, 0x5e, 0x5a, 0x5f, 0xf4});
+        h.c->regs[R_ESP] = 0x9000;
+        h.set_ip(0x1000);
+    };
+    Engine e(true, false);
+    setup(e.h);
+    run_all(e, 1000, 1000);
+    EXPECT_EQ(e.h.c->regs[R_ESI], 0x1007u);
+    EXPECT_EQ(e.h.c->regs[R_EBX], 0x80000000u);
+    EXPECT_EQ(e.h.c->regs[R_EDI] & (FL_OF | FL_CF | FL_SF | FL_ZF), FL_OF | FL_SF);
+    compare_run(setup, 1000, 1000, "fault after a shift");
+}
+
 TEST(Dbt, ChainedJumpIntoAnotherPageFollowsANewMapping)
 {
     // A CALL chained to a block on another page: after the guest maps that linear page

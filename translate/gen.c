@@ -88,7 +88,18 @@ bool dbt_insn_ends_block(const Insn *in)
 
 /* What the C side must be shown on an out-of-line path: the registers to write back
  * and the flags to merge at that point of the block. */
+/* SHL/SHR by a constant whose flags R12 holds as the host left them: OF and AF are
+ * still to be computed (by the interpreter's rules) from the result, which stays in
+ * host register `reg` until then (see gen_shift). */
+typedef struct Defer {
+    int8_t reg;        /* host register with the result, or -1: nothing deferred */
+    int8_t greg;       /* its guest register */
+    uint8_t op;        /* SH_SHL or SH_SHR */
+    uint8_t size;
+} Defer;
+
 typedef struct Snap {
+    Defer df;
     uint8_t dirty;     /* guest registers newer in their host register */
     uint8_t loaded;    /* guest registers held in their host register */
     bool dyn;          /* c->dbt_flpend may name more bits newer in R12 */
@@ -168,11 +179,12 @@ typedef struct Gen {
     bool dyn;          /* the bits the previous block handed over in R12 (named by
                           c->dbt_flpend) may still be pending */
     bool memregs;      /* this instruction names AH..BH: registers through the Cpu */
+    Defer df;          /* OF/AF of a shift not yet computed into R12 */
 } Gen;
 
 static Snap snap(const Gen *g)
 {
-    return (Snap){ g->dirty, g->loaded, g->dyn, g->pend };
+    return (Snap){ g->df, g->dirty, g->loaded, g->dyn, g->pend };
 }
 
 /* The Cpu field of general register `reg` at `size` (AH..BH for size 1, reg 4-7). */
@@ -221,6 +233,36 @@ static void merge_dyn(CodeBuf *cb, uint32_t pend, int t1, int t2)
     emit_mov_mi(cb, 4, CPU_MEM(dbt_flpend), 0);
 }
 
+/* A deferred shift's OF and AF into R12 (AF 0; OF: SHL CF ^ MSB of the result, SHR
+ * the top two bits of the result, as alu.c). Clobbers EAX, ECX and the host flags. */
+static void emit_undefer(CodeBuf *cb, Defer df)
+{
+    if (df.reg < 0) return;
+    unsigned bits = df.size * 8u;
+    emit_mov_rr(cb, 4, HRAX, df.reg);
+    if (df.op == SH_SHL) {
+        emit_shift_ri(cb, SH_SHR, 4, HRAX, (uint8_t)(bits - 1));
+        emit_alu_rr(cb, ALU_XOR, 4, HRAX, HFLAGS); /* CF is bit 0 */
+    } else {
+        emit_mov_rr(cb, 4, HRCX, HRAX);
+        emit_shift_ri(cb, SH_SHR, 4, HRAX, (uint8_t)(bits - 1));
+        emit_shift_ri(cb, SH_SHR, 4, HRCX, (uint8_t)(bits - 2));
+        emit_alu_rr(cb, ALU_XOR, 4, HRAX, HRCX);
+    }
+    emit_alu_ri(cb, ALU_AND, 4, HRAX, 1);
+    emit_shift_ri(cb, SH_SHL, 4, HRAX, 11);
+    emit_alu_ri(cb, ALU_AND, 4, HFLAGS, (int32_t)~(FL_OF | FL_AF));
+    emit_alu_rr(cb, ALU_OR, 4, HFLAGS, HRAX);
+}
+
+static void flags_undefer(Gen *g)
+{
+    if (g->df.reg < 0) return;
+    emit_undefer(&g->cb, g->df);
+    g->rfl |= FL_OF | FL_AF;
+    g->df.reg = -1;
+}
+
 /* c->eflags made exact for the state `st`. Clobbers EAX, ECX. */
 static void merge_snap(CodeBuf *cb, uint32_t pend, bool dyn)
 {
@@ -231,6 +273,7 @@ static void merge_snap(CodeBuf *cb, uint32_t pend, bool dyn)
 /* Make c->eflags exact (R12 keeps its copy). */
 static void flags_sync(Gen *g)
 {
+    flags_undefer(g);
     merge_snap(&g->cb, g->pend, g->dyn);
     g->pend = 0;
     g->dyn = false;
@@ -240,6 +283,7 @@ static void flags_sync(Gen *g)
  * newer than c->eflags (it merges them where it must, or overwrites them). */
 static void flags_handoff(Gen *g)
 {
+    flags_undefer(g);
     if (g->dyn) {
         if (g->pend) emit_alu_mi(&g->cb, ALU_OR, 4, CPU_MEM(dbt_flpend), (int32_t)g->pend);
     } else if (g->pend) {
@@ -344,6 +388,8 @@ static void flags_drop_dyn(Gen *g)
 static void flags_capture(Gen *g, uint32_t mask)
 {
     if (!mask) return;
+    /* (an instruction that rewrites flags but not both OF and AF undeferred first) */
+    if ((mask & (FL_OF | FL_AF)) == (FL_OF | FL_AF)) g->df.reg = -1;
     if (!(g->flags_needed & mask)) {
         /* nobody sees these before they are written again */
         g->pend &= ~mask;
@@ -371,6 +417,7 @@ static void flags_capture(Gen *g, uint32_t mask)
 /* Flags computed in `reg` (only `mask` bits set) become the guest's. */
 static void flags_set(Gen *g, int reg, uint32_t mask)
 {
+    if ((mask & (FL_OF | FL_AF)) == (FL_OF | FL_AF)) g->df.reg = -1;
     if (!(g->flags_needed & mask)) {
         g->pend &= ~mask;
         g->rfl &= ~mask;
@@ -416,6 +463,7 @@ static void flags_rmw_hold(Gen *g, bool keep, int reg)
 static void flags_rmw_end(Gen *g, bool keep, uint32_t mask)
 {
     if (!mask) return;
+    if ((mask & (FL_OF | FL_AF)) == (FL_OF | FL_AF)) g->df.reg = -1;
     if (!keep) {
         g->pend &= ~mask;
         g->rfl &= ~mask;
@@ -1154,6 +1202,19 @@ static void gen_shift(Gen *g)
     } else {
         emit_shift_ri8(cb, op, sz, HRAX, (uint8_t)cnt);
     }
+    if (flags && !by_cl && !mem && dl.reg >= 0 && !rotate) {
+        /* the host's CF PF ZF SF are the guest's: keep them in R12; OF and AF are
+         * computed from the result only if something looks (Defer). SAR: both 0. */
+        flags_capture(g, FL_ARITH);
+        reg_to_loc(cb, sz, dl, HRAX);
+        if (op == SH_SAR) {
+            emit_alu_ri(cb, ALU_AND, 4, HFLAGS, (int32_t)~(FL_OF | FL_AF));
+        } else {
+            g->df = (Defer){ (int8_t)dl.reg, (int8_t)d->reg, (uint8_t)op, (uint8_t)sz };
+            g->rfl &= ~(FL_OF | FL_AF);
+        }
+        return;
+    }
     if (flags) {
         unsigned bits = sz * 8;
         bool left = op == SH_SHL || op == SH_ROL;
@@ -1356,6 +1417,33 @@ static bool uses_memory(const Insn *in)
     return false;
 }
 
+/* The guest registers a native instruction writes (a byte register counts for the
+ * whole one). */
+static unsigned regs_written(const Insn *in)
+{
+    unsigned w = 0;
+    const Operand *o = &in->op[0];
+    switch (in->mnem) {
+    case M_CMP: case M_TEST: case M_NOP: case M_HINT_NOP: case M_PAUSE: case M_SSE:
+    case M_CLD: case M_STD: case M_JMP: case M_Jcc:
+        break;
+    case M_PUSH: case M_CALL: case M_RET:
+        w = 1u << R_ESP;
+        break;
+    case M_POP:
+        w = 1u << R_ESP;
+        break;
+    case M_MUL: case M_IMUL1: case M_RDTSC:
+        w = (1u << R_EAX) | (1u << R_EDX);
+        break;
+    default:
+        break;
+    }
+    if (in->mnem != M_CMP && in->mnem != M_TEST && in->nops > 0 && o->kind == OPK_REG)
+        w |= 1u << (o->size == 1 && o->reg >= 4 ? o->reg - 4 : o->reg);
+    return w;
+}
+
 /* Does the instruction name AH, CH, DH or BH? */
 static bool names_high_byte(const Insn *in)
 {
@@ -1438,6 +1526,7 @@ static void gen_ret(Gen *g)
         /* target beyond the CS limit: #GP(0) at the RET, ESP as it was */
         emit_patch_rel32(cb, to_gp, cb->len);
         spill_regs(cb, at_gp.dirty);
+        emit_undefer(cb, at_gp.df);
         merge_snap(cb, at_gp.pend, at_gp.dyn);
         emit_fault_state(cb, before, g->eip);
         emit_mov_rr(cb, 8, HRDI, HRBX);
@@ -1612,6 +1701,7 @@ static void gen_out_of_line(Gen *g, size_t to_noexec)
         SlowPath *sp = &g->slow[s];
         for (unsigned k = 0; k < sp->npatch; k++) emit_patch_rel32(cb, sp->patch[k], cb->len);
         spill_regs(cb, sp->st.dirty);
+        emit_undefer(cb, sp->st.df);
         merge_snap(cb, sp->st.pend, sp->st.dyn);
         emit_fault_state(cb, sp->pending, sp->eip);
         if (sp->ea_insn) emit_ea(cb, sp->ea_insn, HEA);
@@ -1640,6 +1730,7 @@ static void gen_out_of_line(Gen *g, size_t to_noexec)
     for (unsigned s = 0; s < g->nside; s++) {
         SideExit *se = &g->side[s];
         emit_patch_rel32(cb, se->patch, cb->len);
+        emit_undefer(cb, se->st.df);
         merge_snap(cb, se->st.pend, se->st.dyn);
         if (se->pending) emit_alu_mi(cb, ALU_ADD, 8, CPU_MEM(icount), (int32_t)se->pending);
         if (se->set_eip) emit_mov_mi(cb, 4, CPU_MEM(eip), (int32_t)se->eip);
@@ -1695,6 +1786,7 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
     /* on entry every guest register is in its host register, maybe newer than the Cpu */
     g->loaded = g->dirty = 0xff;
     g->dyn = true; /* and the flags the previous block handed over */
+    g->df.reg = -1;
     CodeBuf *cb = &g->cb;
 
     uint32_t needed[DBT_MAX_BLOCK_INSNS];
@@ -1734,6 +1826,14 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
         unsigned first_slow = g->nslow;
         if (native[i]) {
             g->memregs = names_high_byte(in);
+            /* a deferred shift's result register about to change, or its OF/AF about
+             * to be kept in part: compute them now */
+            if (g->df.reg >= 0) {
+                uint32_t w = flags_written(in);
+                bool partial = w && (w & (FL_OF | FL_AF)) != (FL_OF | FL_AF);
+                if (g->memregs || partial || (regs_written(in) & (1u << g->df.greg)))
+                    flags_undefer(g);
+            }
             if (g->memregs) {
                 /* AH..BH: this instruction works on the Cpu structure */
                 spill_regs(cb, g->dirty);
