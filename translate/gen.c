@@ -94,7 +94,7 @@ bool dbt_insn_ends_block(const Insn *in)
 typedef struct Defer {
     int8_t reg;        /* host register with the result, or -1: nothing deferred */
     int8_t greg;       /* its guest register */
-    uint8_t op;        /* SH_SHL or SH_SHR */
+    uint8_t op;        /* SH_SHL, SH_SHR, SH_ROL or SH_ROR (rotates: OF only) */
     uint8_t size;
 } Defer;
 
@@ -233,14 +233,16 @@ static void merge_dyn(CodeBuf *cb, uint32_t pend, int t1, int t2)
     emit_mov_mi(cb, 4, CPU_MEM(dbt_flpend), 0);
 }
 
-/* A deferred shift's OF and AF into R12 (AF 0; OF: SHL CF ^ MSB of the result, SHR
- * the top two bits of the result, as alu.c). Clobbers EAX, ECX and the host flags. */
+/* A deferred shift's OF and AF into R12 (AF 0, not for rotates; OF: left CF ^ MSB of
+ * the result, right the top two bits of the result, as alu.c). Clobbers EAX, ECX and
+ * the host flags. */
 static void emit_undefer(CodeBuf *cb, Defer df)
 {
     if (df.reg < 0) return;
     unsigned bits = df.size * 8u;
+    bool rotate = df.op == SH_ROL || df.op == SH_ROR;
     emit_mov_rr(cb, 4, HRAX, df.reg);
-    if (df.op == SH_SHL) {
+    if (df.op == SH_SHL || df.op == SH_ROL) {
         emit_shift_ri(cb, SH_SHR, 4, HRAX, (uint8_t)(bits - 1));
         emit_alu_rr(cb, ALU_XOR, 4, HRAX, HFLAGS); /* CF is bit 0 */
     } else {
@@ -251,7 +253,7 @@ static void emit_undefer(CodeBuf *cb, Defer df)
     }
     emit_alu_ri(cb, ALU_AND, 4, HRAX, 1);
     emit_shift_ri(cb, SH_SHL, 4, HRAX, 11);
-    emit_alu_ri(cb, ALU_AND, 4, HFLAGS, (int32_t)~(FL_OF | FL_AF));
+    emit_alu_ri(cb, ALU_AND, 4, HFLAGS, (int32_t)~(rotate ? FL_OF : FL_OF | FL_AF));
     emit_alu_rr(cb, ALU_OR, 4, HFLAGS, HRAX);
 }
 
@@ -259,7 +261,7 @@ static void flags_undefer(Gen *g)
 {
     if (g->df.reg < 0) return;
     emit_undefer(&g->cb, g->df);
-    g->rfl |= FL_OF | FL_AF;
+    g->rfl |= (g->df.op == SH_ROL || g->df.op == SH_ROR) ? FL_OF : FL_OF | FL_AF;
     g->df.reg = -1;
 }
 
@@ -1202,11 +1204,24 @@ static void gen_shift(Gen *g)
     } else {
         emit_shift_ri8(cb, op, sz, HRAX, (uint8_t)cnt);
     }
+    if (flags && !by_cl && !mem && dl.reg >= 0 && rotate) {
+        /* CF is the host's (ROL the LSB, ROR the MSB of the result): into R12 with the
+         * other pending bits; OF is computed from it and the result when needed */
+        reg_to_loc(cb, sz, dl, HRAX); /* (a MOV: the host flags stay) */
+        uint32_t needed = g->flags_needed;
+        g->flags_needed |= FL_CF; /* (the OF computation reads it) */
+        flags_capture(g, FL_CF);  /* (may use RAX) */
+        g->flags_needed = needed;
+        g->df = (Defer){ (int8_t)dl.reg, (int8_t)d->reg, (uint8_t)op, (uint8_t)sz };
+        g->rfl &= ~FL_OF;
+        g->pend |= FL_OF;
+        return;
+    }
     if (flags && !by_cl && !mem && dl.reg >= 0 && !rotate) {
         /* the host's CF PF ZF SF are the guest's: keep them in R12; OF and AF are
          * computed from the result only if something looks (Defer). SAR: both 0. */
+        reg_to_loc(cb, sz, dl, HRAX); /* (a MOV: the host flags stay) */
         flags_capture(g, FL_ARITH);
-        reg_to_loc(cb, sz, dl, HRAX);
         if (op == SH_SAR) {
             emit_alu_ri(cb, ALU_AND, 4, HFLAGS, (int32_t)~(FL_OF | FL_AF));
         } else {
