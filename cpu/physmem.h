@@ -23,7 +23,9 @@
 typedef struct PhysMem {
     uint8_t *rd[PHYS_PAGES]; /* host address of the page for reads, or NULL (MMIO) */
     uint8_t *wr[PHYS_PAGES]; /* host address of the page for writes, or NULL */
-    uint32_t generation;     /* bumped whenever the map changes (TLBs re-check) */
+    uint32_t generation;     /* bumped when the map changes where code may have been
+                                translated (ROM, parked pages): translations drop */
+    uint32_t map_generation; /* bumped whenever the map changes (host-page caches drop) */
     /* Code pages: a RAM page holding translated code has its `wr` pointer parked (NULL)
      * and code[page] set, so that every writer — the CPU's fast paths, DMA — falls
      * into physmem_wr_ptr*(), which asks code_write() first: it drops the page's
@@ -60,13 +62,18 @@ static inline void physmem_protect_code(PhysMem *m, uint32_t page)
 static inline void physmem_map(PhysMem *m, uint32_t addr, uint32_t len, uint8_t *rd,
                                uint8_t *wr)
 {
+    bool code = false;
     for (uint32_t off = 0; off < len; off += PAGE_SIZE) {
         uint32_t p = (addr + off) >> PAGE_SHIFT;
+        /* translations exist only on parked RAM pages and read-only (ROM) ones: moving
+         * a PCI BAR over MMIO or plain RAM (VRAM) leaves the code cache alone */
+        if (m->code[p] || (m->rd[p] && m->rd[p] != m->wr[p])) code = true;
         m->rd[p] = rd ? rd + off : NULL;
         m->wr[p] = wr ? wr + off : NULL;
-        m->code[p] = 0; /* generation changes: translations of the page are dropped */
+        m->code[p] = 0; /* if it had translations, the generation bump drops them */
     }
-    m->generation++;
+    m->map_generation++;
+    if (code) m->generation++;
 }
 
 static inline uint8_t *physmem_rd_ptr(const PhysMem *m, uint32_t addr)

@@ -68,6 +68,7 @@ static void machine_apic_punch(Machine *m)
     if (!m->mem->rd[page] && !m->mem->wr[page]) return;
     m->mem->rd[page] = m->mem->wr[page] = NULL;
     m->mem->generation++;
+    m->mem->map_generation++;
     m->apic_hole = true;
 }
 
@@ -86,6 +87,7 @@ static void machine_pam_update(void *opaque)
         m->mem->code[a >> PAGE_SHIFT] = 0; /* the generation bump drops translations */
     }
     m->mem->generation++;
+    m->mem->map_generation++;
     machine_apic_punch(m);
 }
 
@@ -94,12 +96,13 @@ static void machine_map_memory(Machine *m)
     /* the translator's code-write hook survives a re-map */
     bool (*code_write)(void *, uint32_t, uint32_t, uint32_t) = m->mem->code_write;
     void *code_opaque = m->mem->code_opaque;
-    uint32_t gen = m->mem->generation;
+    uint32_t gen = m->mem->generation, map_gen = m->mem->map_generation;
     memset(m->mem, 0, sizeof(*m->mem));
     m->apic_hole = false;
     m->mem->code_write = code_write;
     m->mem->code_opaque = code_opaque;
     m->mem->generation = gen + 1;
+    m->mem->map_generation = map_gen + 1;
     /* conventional and extended RAM; 0xA0000-0xBFFFF is the VGA window (MMIO) */
     physmem_map(m->mem, 0, 0xa0000, m->ram, m->ram);
     if (m->ram_size > 0x100000)
@@ -592,6 +595,7 @@ Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
         dopt.check = cfg->dbt_check;
         dopt.native = !cfg->dbt_native_off;
         dopt.nochain = cfg->dbt_nochain;
+        dopt.perfmap = cfg->dbt_perfmap;
         dopt.log = cfg->dbt_log | ((cfg->log_flags & LOG_IN_ASM) ? DBT_LOG_IN_ASM : 0);
         dopt.log_file = cfg->log_file;
         m->dbt = dbt_create(&m->cpu, &dopt, err, errlen);

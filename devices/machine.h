@@ -92,6 +92,7 @@ typedef struct MachineConfig {
     bool dbt_check;                /* -accel dbt,check=on: lockstep checker */
     bool dbt_native_off;           /* -accel dbt,native=off: handler calls only */
     bool dbt_nochain;              /* -d nochain */
+    bool dbt_perfmap;              /* -perfmap */
     uint32_t dbt_log;              /* DBT_LOG_* (-d out_asm, exec; in_asm from log_flags) */
     void *log_file;                /* FILE* for -D */
     const char *kernel;            /* -kernel bzImage (NULL: none) */ /* linuxboot */

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <random>
+#include <regex>
 #include <vector>
 
 #include <zlib.h>
@@ -215,4 +216,23 @@ TEST(Cli, PngScreenshotEqualsTheMachinesRender)
     EXPECT_TRUE(px == want) << "PNG pixels differ from vga_render";
     /* and the picture is not blank: the report's text is drawn in light grey */
     EXPECT_GT(std::count(px.begin(), px.end(), 0xaaaaaau), 1000);
+}
+
+TEST(Cli, PerfmapNamesTranslatedBlocks)
+{
+    /* -perfmap (as QEMU's): /tmp/perf-PID.map gets "START SIZE name" for each block; the
+     * shell's PID is dbt86's after exec */
+    std::string halt = tiny_bios("\x90\x90\xfa\xf4"); /* nop; nop; cli; hlt */
+    std::string out;
+    EXPECT_EQ(run_cmd("sh -c 'echo PID=$$; exec " + dbt86_bin() +
+                      " -perfmap -display none -bios " + halt + "'", &out), 6) << out;
+    unlink(halt.c_str());
+    size_t at = out.find("PID=");
+    ASSERT_NE(at, std::string::npos) << out;
+    std::string map = "/tmp/perf-" + std::to_string(std::stol(out.substr(at + 4))) + ".map";
+    std::string text = read_file(map);
+    unlink(map.c_str());
+    /* the first block is the reset vector's: CS base 0xFFFF0000 + 0xFFF0 */
+    EXPECT_TRUE(std::regex_search(text, std::regex("^[0-9a-f]+ [0-9a-f]+ guest_fffffff0\n")))
+        << map << ":\n" << text;
 }

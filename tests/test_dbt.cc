@@ -356,6 +356,37 @@ TEST(Dbt, InlineAccessesFollowA20)
     }
 }
 
+TEST(Dbt, InlineAccessesFollowAMovedPciBar)
+{
+    // Moving RAM-like memory (a BAR over VRAM) keeps the translations but not the host
+    // pages the inline path cached: the same store must reach the new memory.
+    for (bool translate : {false, true}) {
+        Engine e(translate, false);
+        CpuHarness &h = e.h;
+        static uint8_t a[4096], b[4096];
+        memset(a, 0, sizeof a);
+        memset(b, 0, sizeof b);
+        h.flat32();
+        // 1000: mov [0x800000], eax; hlt
+        h.load(0x1000, {0xa3, 0x00, 0x00, 0x80, 0x00, 0xf4});
+        physmem_map(h.c->mem, 0x800000, 4096, a, a);
+        uint32_t flushes = translate ? (uint32_t)dbt_stats(e.d)->flushes : 0;
+        h.c->regs[R_EAX] = 1;
+        h.set_ip(0x1000);
+        run_all(e, 100, 100);
+        physmem_map(h.c->mem, 0x800000, 4096, b, b);
+        h.c->halted = false;
+        h.c->regs[R_EAX] = 2;
+        h.set_ip(0x1000);
+        run_all(e, 100, 100);
+        EXPECT_EQ(a[0], 1) << translate;
+        EXPECT_EQ(b[0], 2) << translate;
+        if (translate) {
+            EXPECT_EQ(dbt_stats(e.d)->flushes, flushes) << "the code stayed";
+        }
+    }
+}
+
 TEST(Dbt, AccessWrappingPast4GiBInAFlatSegmentIsGP)
 {
     // flat segments skip the limit check inline; the wrap must still be #GP(0)

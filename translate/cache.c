@@ -105,6 +105,7 @@ void dbt_flush(Dbt *d)
     memset(d->cpu->htlb, 0, sizeof(d->cpu->htlb));
     memset(d->page_hot, 0, PHYS_PAGES);
     d->mem_generation = d->cpu->mem->generation;
+    d->map_generation = d->cpu->mem->map_generation;
     d->stats.flushes++;
 }
 
@@ -117,6 +118,17 @@ Dbt *dbt_create(Cpu *c, const DbtOptions *o, char *err, size_t errlen)
         d->opt = *o;
     else
         dbt_options_defaults(&d->opt);
+    if (d->opt.perfmap) {
+        char path[64];
+        snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
+        d->perfmap = fopen(path, "w");
+        if (!d->perfmap) {
+            snprintf(err, errlen, "-perfmap: cannot write %s", path);
+            free(d);
+            return NULL;
+        }
+        setvbuf(d->perfmap, NULL, _IOLBF, 0);
+    }
     if (!d->opt.code_size) d->opt.code_size = 32u << 20;
     d->code_size = (d->opt.code_size + 0xfff) & ~(size_t)0xfff;
     /* about one block per 256 bytes of host code */
@@ -164,6 +176,7 @@ Dbt *dbt_create(Cpu *c, const DbtOptions *o, char *err, size_t errlen)
     if (!d->dual && mprotect(d->code, d->code_size, PROT_READ | PROT_EXEC) != 0) goto nomem;
     d->code_used = d->stub_len;
     d->mem_generation = c->mem->generation;
+    d->map_generation = c->mem->map_generation;
     c->mem->code_write = code_write_hook;
     c->mem->code_opaque = d;
     return d;
@@ -183,6 +196,7 @@ void dbt_destroy(Dbt *d)
         d->cpu->mem->code_opaque = NULL;
     }
     dbt_check_free(d);
+    if (d->perfmap) fclose(d->perfmap);
     if (d->map) munmap(d->map, d->map_size);
     if (d->dual) munmap(d->code_rw, d->code_size);
     free(d->blocks);
@@ -413,6 +427,9 @@ static Block *translate(Dbt *d, uint32_t pa, uint32_t mode)
     }
     if (len == 0) return NULL;
     b->code_len = (uint32_t)len;
+    if (d->perfmap) /* "START SIZE name" lines, as perf reads /tmp/perf-PID.map */
+        fprintf(d->perfmap, "%lx %zx guest_%08x\n", (unsigned long)(uintptr_t)out, len,
+                b->cs_base + b->eip);
     d->code_used = (d->code_used + len + 15) & ~(size_t)15;
     d->nblocks++;
     d->ninsn_pool += n;
@@ -472,7 +489,9 @@ static Block *find_block(Dbt *d, uint32_t lin, uint32_t pa, uint32_t mode)
 const uint8_t *dbt_indirect(Dbt *d, uint32_t mode)
 {
     Cpu *c = d->cpu;
-    if (c->dbt_exit || d->opt.nochain || d->mem_generation != c->mem->generation) return NULL;
+    if (c->dbt_exit || d->opt.nochain || d->mem_generation != c->mem->generation ||
+        d->map_generation != c->mem->map_generation)
+        return NULL;
     if (c->eip > c->seg[SEG_CS].limit) return NULL;
     uint32_t lin = c->seg[SEG_CS].base + c->eip;
     uint32_t pa = lin;

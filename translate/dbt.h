@@ -36,6 +36,7 @@ typedef struct DbtOptions {
     bool native;         /* translate instructions natively (false: helper calls only) */
     uint32_t log;        /* DBT_LOG_* */
     FILE *log_file;      /* NULL: stderr */
+    bool perfmap;        /* -perfmap: name each block's host code in /tmp/perf-PID.map */
 } DbtOptions;
 
 typedef struct DbtStats {

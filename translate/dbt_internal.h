@@ -99,10 +99,12 @@ struct Dbt {
     uint32_t *page_stamp;  /* per physical page: icount / 1024 at its last translation */
     uint64_t **code_bits;  /* per physical page: bytes covered by its blocks (or NULL) */
     uint32_t mem_generation;
+    uint32_t map_generation; /* PhysMem.map_generation Cpu.htlb was filled under */
     /* dispatcher */
     uintptr_t link;        /* exit slot the last block left through (0: none) */
     bool check_failed;
     void *check;           /* lockstep checker state (check.c) */
+    FILE *perfmap;         /* -perfmap: Linux perf's map of JIT code, or NULL */
 };
 
 /* access.c: the memory accessors translated code calls when its inline path cannot

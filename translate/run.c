@@ -11,6 +11,7 @@
  * delivered exactly as in cpu_run().
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "translate/dbt_internal.h"
 
@@ -40,6 +41,11 @@ CpuExit dbt_run(Dbt *d, uint64_t budget)
         if (c->halted && !c->nmi_pending && !(c->intr_line && (c->eflags & FL_IF)))
             return CPU_EXIT_HALT;
         if (d->mem_generation != c->mem->generation) dbt_flush(d);
+        if (d->map_generation != c->mem->map_generation) {
+            /* a map change where no translation lives: only the host pages go */
+            memset(c->htlb, 0, sizeof(c->htlb));
+            d->map_generation = c->mem->map_generation;
+        }
         Block *b = NULL;
         if (!must_interpret(c)) {
             /* near the budget's end a new block would likely not fit (and one would

@@ -42,6 +42,8 @@ void options_usage(FILE *f)
           "  -qmp unix:PATH,server[,nowait]|tcp:HOST:PORT,server[,nowait]  QMP (JSON)\n"
           "  -no-reboot              exit instead of rebooting on reset/triple fault\n"
           "  -device isa-debug-exit[,iobase=0xf4][,iosize=4]\n"
+          "  -perfmap                name translated blocks for Linux perf\n"
+          "                          (/tmp/perf-PID.map, as QEMU's -perfmap)\n"
           "  -d ITEM,...             log in_asm, out_asm, exec, nochain, int, cpu,\n"
           "                          guest_errors, unimp\n"
           "  -D FILE                 write the log to FILE\n"
@@ -429,6 +431,7 @@ int options_parse(Options *o, int argc, char **argv, char *err, size_t errlen)
         if (!strcmp(opt, "-no-reboot")) { o->mc.no_reboot = true; continue; }
         if (!strcmp(opt, "-snapshot")) { o->mc.snapshot = true; continue; }
         if (!strcmp(opt, "-stats")) { o->stats = true; continue; }
+        if (!strcmp(opt, "-perfmap")) { o->mc.dbt_perfmap = true; continue; }
         if (!strcmp(opt, "-help") || !strcmp(opt, "-h")) { o->show_help = true; continue; }
         if (!strcmp(opt, "-version")) { o->show_version = true; continue; }
         if (!strcmp(opt, "-S") || !strcmp(opt, "-s")) {
