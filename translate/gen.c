@@ -386,20 +386,31 @@ static void flags_drop_dyn(Gen *g)
     g->dyn = false;
 }
 
+/* An instruction writes the flags `mask`: false when nobody sees them before they are
+ * written again (they are dropped). A deferred shift's OF/AF go when both are
+ * rewritten (an instruction that keeps part of them undeferred first). */
+static bool flags_written_kept(Gen *g, uint32_t mask)
+{
+    if ((mask & (FL_OF | FL_AF)) == (FL_OF | FL_AF)) g->df.reg = -1;
+    if (g->flags_needed & mask) return true;
+    g->pend &= ~mask;
+    g->rfl &= ~mask;
+    return false;
+}
+
+/* Must new flags `mask` be combined with what R12 holds (older pending bits, or what
+ * the previous block handed over) instead of replacing it? */
+static bool flags_combine(const Gen *g, uint32_t mask)
+{
+    return (g->pend & ~mask) || (g->dyn && mask != FL_ARITH);
+}
+
 /* After a host instruction whose flags are the guest's `mask` bits. */
 static void flags_capture(Gen *g, uint32_t mask)
 {
-    if (!mask) return;
-    /* (an instruction that rewrites flags but not both OF and AF undeferred first) */
-    if ((mask & (FL_OF | FL_AF)) == (FL_OF | FL_AF)) g->df.reg = -1;
-    if (!(g->flags_needed & mask)) {
-        /* nobody sees these before they are written again */
-        g->pend &= ~mask;
-        g->rfl &= ~mask;
-        return;
-    }
+    if (!mask || !flags_written_kept(g, mask)) return;
     CodeBuf *cb = &g->cb;
-    if ((g->pend & ~mask) || (g->dyn && mask != FL_ARITH)) {
+    if (flags_combine(g, mask)) {
         /* older pending bits stay: combine */
         emit_pushf(cb);
         emit_pop_r(cb, HRAX);
@@ -419,14 +430,9 @@ static void flags_capture(Gen *g, uint32_t mask)
 /* Flags computed in `reg` (only `mask` bits set) become the guest's. */
 static void flags_set(Gen *g, int reg, uint32_t mask)
 {
-    if ((mask & (FL_OF | FL_AF)) == (FL_OF | FL_AF)) g->df.reg = -1;
-    if (!(g->flags_needed & mask)) {
-        g->pend &= ~mask;
-        g->rfl &= ~mask;
-        return;
-    }
+    if (!flags_written_kept(g, mask)) return;
     CodeBuf *cb = &g->cb;
-    if ((g->pend & ~mask) || (g->dyn && mask != FL_ARITH)) {
+    if (flags_combine(g, mask)) {
         emit_alu_ri(cb, ALU_AND, 4, HFLAGS, (int32_t)~mask);
         emit_alu_rr(cb, ALU_OR, 4, HFLAGS, reg);
         g->rfl |= mask;
