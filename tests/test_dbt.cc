@@ -298,6 +298,40 @@ TEST(Dbt, FaultAfterAShiftSeesItsOverflowFlag)
     compare_run(setup, 1000, 1000, "fault after a shift");
 }
 
+TEST(Dbt, LeaveRestoresTheFrameAndFaultsPrecisely)
+{
+    // LEAVE in a loop of frames, then one whose EBP points at a page that is not
+    // present: the #PF shows ESP and EBP as they were before the LEAVE.
+    auto setup = [](CpuHarness &h) {
+        h.flat32();
+        h.idt_all(0x3000);
+        uint32_t pd = 0x100000, pt = 0x101000;
+        for (uint32_t i = 0; i < 1024; i++) h.wr32(pt + i * 4, (i << 12) | 3);
+        h.wr32(pt + 5 * 4, 0); // 0x5000: not present
+        h.wr32(pd, pt | 3);
+        h.c->cr[3] = pd;
+        h.c->cr[0] |= CR0_PG;
+        // 1000: mov ecx,3; l: push ebp; mov ebp,esp; sub esp,16; mov [ebp-4],ecx;
+        //       leave; dec ecx; jnz l; mov ebp,0x5000; leave; hlt
+        h.load(0x1000, {0xb9, 0x03, 0x00, 0x00, 0x00, 0x55, 0x89, 0xe5, 0x83, 0xec, 0x10,
+                        0x89, 0x4d, 0xfc, 0xc9, 0x49, 0x75, 0xf3, 0xbd, 0x00, 0x50, 0x00,
+                        0x00, 0xc9, 0xf4});
+        // handler: pop ecx (error code); pop esi (eip); hlt
+        h.load(0x3000, {0x59, 0x5e, 0xf4});
+        h.c->regs[R_ESP] = 0x9000;
+        h.c->regs[R_EBP] = 0x1234;
+        h.set_ip(0x1000);
+    };
+    Engine e(true, false);
+    setup(e.h);
+    run_all(e, 1000, 1000);
+    EXPECT_EQ(e.h.c->regs[R_ESI], 0x1017u); // the faulting LEAVE
+    EXPECT_EQ(e.h.c->regs[R_EBP], 0x5000u);
+    EXPECT_EQ(e.h.c->cr[2], 0x5000u);
+    EXPECT_EQ(e.h.c->regs[R_ESP], 0x9000u - 8); // error code and EIP popped: CS, EFLAGS left
+    compare_run(setup, 1000, 1000, "leave");
+}
+
 TEST(Dbt, ChainedJumpIntoAnotherPageFollowsANewMapping)
 {
     // A CALL chained to a block on another page: after the guest maps that linear page

@@ -166,6 +166,7 @@ typedef struct Gen {
     int mseg;          /* segment of the current memory access (in->seg, or SS) */
     const Insn *in;
     Fin fin;             /* the next load's destination (FIN_NONE: EAX) */
+    Insn ea_ebp;         /* an offset recipe "EBP" for LEAVE's slow path */
     const Insn *ea_insn; /* the next access's offset: this ModRM operand, or */
     int32_t esp_disp;    /* ESP + esp_disp when ea_insn is NULL */
     unsigned nside_at_access; /* side exits made before the last slow path's join */
@@ -851,6 +852,8 @@ static bool native_ok(const Gen *g, const Insn *in)
     case M_POP:
         return (g->b->mode & BM_STACK32) && o0->kind == OPK_REG &&
                (o0->size == 2 || o0->size == 4);
+    case M_LEAVE:
+        return (g->b->mode & BM_STACK32) && in->opsize == 4;
     case M_CALL: {
         if (!(g->b->mode & BM_STACK32) || o0->kind != OPK_REL) return false;
         uint32_t t = g->next + in->imm;
@@ -1326,6 +1329,24 @@ static void gen_pop_value(Gen *g, unsigned size)
     emit_lea(cb, 4, sp.reg, mem_base(sp.reg, (int32_t)size));
 }
 
+/* LEAVE (32-bit stack and operand): EBP = SS:[EBP], ESP = EBP + 4; nothing changes
+ * before the load, which may fault. */
+static void gen_leave(Gen *g)
+{
+    CodeBuf *cb = &g->cb;
+    memset(&g->ea_ebp, 0, sizeof(g->ea_ebp));
+    g->ea_ebp.ea_base = R_EBP;
+    g->ea_ebp.ea_index = -1;
+    g->ea_ebp.addrsize = 4;
+    emit_mov_rr(cb, 4, HEA, gsrc(g, R_EBP, 4).reg);
+    g->ea_insn = &g->ea_ebp;
+    g->mseg = SEG_SS;
+    gen_load(g, 4);
+    Loc sp = gdst(g, R_ESP, 4, true);
+    emit_lea(cb, 4, sp.reg, mem_base(HREG[R_EBP], 4));
+    reg_to_loc(cb, 4, gdst(g, R_EBP, 4, true), HRAX);
+}
+
 static void gen_pop(Gen *g)
 {
     const Operand *o = &g->in->op[0];
@@ -1453,6 +1474,9 @@ static unsigned regs_written(const Insn *in)
         break;
     case M_POP:
         w = 1u << R_ESP;
+        break;
+    case M_LEAVE:
+        w = (1u << R_ESP) | (1u << R_EBP);
         break;
     case M_MUL: case M_IMUL1: case M_RDTSC:
         w = (1u << R_EAX) | (1u << R_EDX);
@@ -1622,6 +1646,7 @@ static bool gen_native(Gen *g)
     case M_SETcc: gen_setcc(g); break;
     case M_CMOVcc: gen_cmov(g); break;
     case M_POP: gen_pop(g); break;
+    case M_LEAVE: gen_leave(g); break;
     case M_CALL:
         emit_mov_ri(cb, 4, HVAL, (int32_t)g->next);
         gen_push_value(g, in->opsize);
