@@ -332,6 +332,49 @@ TEST(Dbt, LeaveRestoresTheFrameAndFaultsPrecisely)
     compare_run(setup, 1000, 1000, "leave");
 }
 
+TEST(Dbt, IndirectCallsAndJumps)
+{
+    // CALL/JMP through a register and through memory, in a loop (the jump cache and
+    // chained blocks), then a CALL whose push faults: EIP and ESP as before it.
+    auto setup = [](CpuHarness &h) {
+        h.flat32();
+        h.idt_all(0x3000);
+        uint32_t pd = 0x100000, pt = 0x101000;
+        for (uint32_t i = 0; i < 1024; i++) h.wr32(pt + i * 4, (i << 12) | 3);
+        h.wr32(pt + 5 * 4, 0); // 0x5000: not present
+        h.wr32(pd, pt | 3);
+        h.c->cr[3] = pd;
+        h.c->cr[0] |= CR0_PG;
+        h.wr32(0x2000, 0x1100); // the function's address, for CALL [mem]
+        h.wr32(0x2004, 0x1020); // where JMP [mem] continues
+        // 1000: mov ecx,4; mov eax,0x1100; l: call eax; call [0x2000]; jmp [0x2004]
+        // 1020: dec ecx; jnz l; mov ebx,0x1030; jmp ebx; 1030: call [0x5000] (#PF)
+        std::vector<uint8_t> c(0x40, 0x90);
+        const uint8_t a[] = {0xb9, 0x04, 0x00, 0x00, 0x00, 0xb8, 0x00, 0x11, 0x00, 0x00,
+                             0xff, 0xd0, 0xff, 0x15, 0x00, 0x20, 0x00, 0x00, 0xff, 0x25,
+                             0x04, 0x20, 0x00, 0x00};
+        memcpy(&c[0], a, sizeof a);
+        const uint8_t b[] = {0x49, 0x75, 0xe7, 0xbb, 0x30, 0x10, 0x00, 0x00, 0xff, 0xe3};
+        memcpy(&c[0x20], b, sizeof b);
+        const uint8_t d[] = {0xff, 0x15, 0x00, 0x50, 0x00, 0x00, 0xf4};
+        memcpy(&c[0x30], d, sizeof d);
+        h.load(0x1000, c);
+        h.load(0x1100, {0x42, 0xc3}); // inc edx; ret
+        // handler: pop ecx (error code); pop esi (eip); hlt
+        h.load(0x3000, {0x59, 0x5e, 0xf4});
+        h.c->regs[R_ESP] = 0x9000;
+        h.c->regs[R_EDX] = 0;
+        h.set_ip(0x1000);
+    };
+    Engine e(true, false);
+    setup(e.h);
+    run_all(e, 1000, 1000);
+    EXPECT_EQ(e.h.c->regs[R_EDX], 8u); // two calls an iteration, four iterations
+    EXPECT_EQ(e.h.c->regs[R_ESI], 0x1030u);
+    EXPECT_EQ(e.h.c->regs[R_ESP], 0x9000u - 8); // CS and EFLAGS of the frame left
+    compare_run(setup, 1000, 1000, "indirect call/jmp");
+}
+
 TEST(Dbt, ChainedJumpIntoAnotherPageFollowsANewMapping)
 {
     // A CALL chained to a block on another page: after the guest maps that linear page

@@ -855,6 +855,9 @@ static bool native_ok(const Gen *g, const Insn *in)
     case M_LEAVE:
         return (g->b->mode & BM_STACK32) && in->opsize == 4;
     case M_CALL: {
+        if (o0->kind == OPK_REG || o0->kind == OPK_MEM) /* near indirect, flat CS */
+            return (g->b->mode & BM_STACK32) && in->opsize == 4 && o0->size == 4 &&
+                   g->b->cs_limit == 0xffffffffu;
         if (!(g->b->mode & BM_STACK32) || o0->kind != OPK_REL) return false;
         uint32_t t = g->next + in->imm;
         if (in->opsize == 2) t &= 0xffff;
@@ -864,6 +867,8 @@ static bool native_ok(const Gen *g, const Insn *in)
         return (g->b->mode & BM_STACK32) && in->nops == 0;
     case M_Jcc:
     case M_JMP: {
+        if (in->mnem == M_JMP && (o0->kind == OPK_REG || o0->kind == OPK_MEM))
+            return in->opsize == 4 && o0->size == 4 && g->b->cs_limit == 0xffffffffu;
         if (o0->kind != OPK_REL) return false;
         uint32_t t = g->next + in->imm;
         if (in->opsize == 2) t &= 0xffff;
@@ -1579,6 +1584,32 @@ static void gen_ret(Gen *g)
     }
 }
 
+/* CALL/JMP r/m32 with a flat CS (no limit check): the target is read first (a memory
+ * operand may fault), stored as EIP (a fault restores EIP), then CALL pushes the
+ * return address; the next block is looked up as after RET. */
+static void gen_branch_indirect(Gen *g)
+{
+    const Insn *in = g->in;
+    CodeBuf *cb = &g->cb;
+    const Operand *o = &in->op[0];
+    if (o->kind == OPK_MEM) {
+        gen_ea(g);
+        gen_load(g, 4);
+        emit_mov_mr(cb, 4, CPU_MEM(eip), HRAX);
+    } else {
+        emit_mov_mr(cb, 4, CPU_MEM(eip), gsrc(g, o->reg, 4).reg);
+    }
+    if (in->mnem == M_CALL) {
+        emit_mov_ri(cb, 4, HVAL, (int32_t)g->next);
+        gen_push_value(g, 4);
+    }
+    g->pending++;
+    if (g->accessed) exit_check(g, false, 0); /* an access may have hit a device */
+    flush_icount(g);
+    flags_handoff(g);
+    gen_indirect_exit(g);
+}
+
 /* Flags liveness, backwards: needed[i] = the flags instruction i writes that a later
  * one reads. An instruction that can fault or leave the block (a memory access or a
  * handler call) needs every flag exact before it (a fault is delivered with them) and
@@ -1648,6 +1679,10 @@ static bool gen_native(Gen *g)
     case M_POP: gen_pop(g); break;
     case M_LEAVE: gen_leave(g); break;
     case M_CALL:
+        if (in->op[0].kind != OPK_REL) {
+            gen_branch_indirect(g);
+            return true;
+        }
         emit_mov_ri(cb, 4, HVAL, (int32_t)g->next);
         gen_push_value(g, in->opsize);
         g->pending++;
@@ -1660,6 +1695,10 @@ static bool gen_native(Gen *g)
         gen_ret(g);
         return true;
     case M_JMP:
+        if (in->op[0].kind != OPK_REL) {
+            gen_branch_indirect(g);
+            return true;
+        }
         g->pending++;
         flush_icount(g);
         flags_handoff(g);
