@@ -101,7 +101,6 @@ typedef struct Defer {
 typedef struct Snap {
     Defer df;
     uint8_t dirty;     /* guest registers newer in their host register */
-    uint8_t loaded;    /* guest registers held in their host register */
     bool dyn;          /* c->dbt_flpend may name more bits newer in R12 */
     uint32_t pend;     /* flag bits newer in R12 than in c->eflags */
 } Snap;
@@ -174,7 +173,7 @@ typedef struct Gen {
     uint32_t flags_needed; /* arithmetic flags of this instruction read later */
     bool code32;
     /* register and flag caching */
-    uint8_t loaded, dirty;
+    uint8_t dirty;     /* (every guest register is in its host register, always) */
     uint32_t rfl;      /* flag bits R12 holds with the guest's current value */
     uint32_t pend;     /* of those, the ones c->eflags does not have yet (⊆ rfl) */
     bool dyn;          /* the bits the previous block handed over in R12 (named by
@@ -185,7 +184,7 @@ typedef struct Gen {
 
 static Snap snap(const Gen *g)
 {
-    return (Snap){ g->df, g->dirty, g->loaded, g->dyn, g->pend };
+    return (Snap){ g->df, g->dirty, g->dyn, g->pend };
 }
 
 /* The Cpu field of general register `reg` at `size` (AH..BH for size 1, reg 4-7). */
@@ -302,14 +301,6 @@ static void sync_state(Gen *g)
     flags_sync(g);
 }
 
-/* Bring guest register r into its host register. */
-static void need(Gen *g, int r)
-{
-    if (g->loaded & (1u << r)) return;
-    emit_mov_rm(&g->cb, 4, HREG[r], gmem(r, 4));
-    g->loaded |= 1u << r;
-}
-
 /* A guest register operand: a host register, or the Cpu field (memregs). */
 typedef struct Loc {
     int reg;           /* host register, or -1 */
@@ -325,24 +316,20 @@ static Loc loc_mem(Mem m)
 static Loc gsrc(Gen *g, int reg, unsigned size)
 {
     if (g->memregs) return loc_mem(gmem(reg, size));
-    need(g, reg);
     return (Loc){ HREG[reg], { 0 } };
 }
 
-/* For writing, once nothing of the instruction can fault any more: `full` when the
- * whole 32-bit register is written without being read. Marks it dirty. */
-static Loc gdst(Gen *g, int reg, unsigned size, bool full)
+/* For writing, once nothing of the instruction can fault any more. Marks it dirty. */
+static Loc gdst(Gen *g, int reg, unsigned size)
 {
     if (g->memregs) return loc_mem(gmem(reg, size));
-    if (full && size == 4) g->loaded |= 1u << reg;
-    else need(g, reg);
     g->dirty |= 1u << reg;
     return (Loc){ HREG[reg], { 0 } };
 }
 
 static void loc_to_reg(CodeBuf *cb, unsigned sz, int dst, Loc s)
 {
-    if (s.reg >= 0) emit_mov_rr(cb, sz == 1 ? 1 : (int)sz, dst, s.reg);
+    if (s.reg >= 0) emit_mov_rr(cb, (int)sz, dst, s.reg);
     else emit_mov_rm(cb, sz, dst, s.m);
 }
 
@@ -591,8 +578,6 @@ static void emit_ea(CodeBuf *cb, const Insn *in, int dst)
 static void gen_ea(Gen *g)
 {
     const Insn *in = g->in;
-    if (in->ea_base >= 0) need(g, in->ea_base);
-    if (in->ea_index >= 0) need(g, in->ea_index);
     emit_ea(&g->cb, in, HEA);
     g->ea_insn = in;
 }
@@ -682,14 +667,14 @@ static const void *slow_fn(unsigned size, bool store)
 }
 
 /* The accessor call itself (state synced): offset EDX, value ESI for a store; a
- * load's value arrives in EAX. R8-R11 are reloaded from `reload`. */
-static void emit_access_call(CodeBuf *cb, unsigned size, bool store, int seg, unsigned reload)
+ * load's value arrives in EAX. R8-R11, which the call clobbers, are reloaded. */
+static void emit_access_call(CodeBuf *cb, unsigned size, bool store, int seg)
 {
     if (store) emit_mov_rr(cb, 4, HRCX, HVAL);
     emit_mov_ri(cb, 4, HRSI, seg);
     emit_mov_rr(cb, 8, HRDI, HRBX);
     emit_call_abs(cb, slow_fn(size, store), HRAX);
-    load_regs(cb, reload & CALL_CLOBBERED);
+    load_regs(cb, CALL_CLOBBERED);
 }
 
 /* An access through the accessor in line (the lockstep checker, segments that need
@@ -699,7 +684,7 @@ static void gen_access_call(Gen *g, unsigned size, bool store)
     g->access_called = true;
     sync_state(g);
     prep_fault(g);
-    emit_access_call(&g->cb, size, store, g->mseg, g->loaded);
+    emit_access_call(&g->cb, size, store, g->mseg);
 }
 
 /* EAX = memory operand of `size` at offset EDX (set by gen_ea or gen_ea_esp). */
@@ -912,12 +897,12 @@ static void gen_alu(Gen *g)
                 return;
             }
             gen_load(g, sz);
-            Loc dl = cmp ? gsrc(g, d->reg, sz) : gdst(g, d->reg, sz, false);
+            Loc dl = cmp ? gsrc(g, d->reg, sz) : gdst(g, d->reg, sz);
             if (carry_in) load_cf(g);
             if (test) test_loc_r(cb, sz, dl, HRAX);
             else alu_loc_r(cb, op, sz, dl, HRAX);
         } else if (s->kind == OPK_IMM) {
-            Loc dl = cmp ? gsrc(g, d->reg, sz) : gdst(g, d->reg, sz, false);
+            Loc dl = cmp ? gsrc(g, d->reg, sz) : gdst(g, d->reg, sz);
             if (carry_in) load_cf(g);
             if (test) test_loc_i(cb, sz, dl, (int32_t)in->imm);
             else alu_loc_i(cb, op, sz, dl, (int32_t)in->imm);
@@ -928,7 +913,7 @@ static void gen_alu(Gen *g)
                 loc_to_reg(cb, sz, HRCX, sl);
                 src = HRCX;
             }
-            Loc dl = cmp ? gsrc(g, d->reg, sz) : gdst(g, d->reg, sz, false);
+            Loc dl = cmp ? gsrc(g, d->reg, sz) : gdst(g, d->reg, sz);
             if (carry_in) load_cf(g);
             if (test) test_loc_r(cb, sz, dl, src);
             else alu_loc_r(cb, op, sz, dl, src);
@@ -964,7 +949,7 @@ static void gen_unary(Gen *g)
                : in->mnem == M_NOT ? UN_NOT : UN_NEG;
     uint32_t mask = flags_written(in);
     if (d->kind == OPK_REG) {
-        Loc dl = gdst(g, d->reg, sz, false);
+        Loc dl = gdst(g, d->reg, sz);
         if (dl.reg >= 0) emit_unary_r(&g->cb, op, sz, dl.reg);
         else emit_unary_m(&g->cb, op, sz, dl.m);
         flags_capture(g, mask);
@@ -989,12 +974,12 @@ static void gen_mov(Gen *g)
     unsigned sz = d->size;
     if (d->kind == OPK_REG) {
         if (s->kind == OPK_IMM) {
-            Loc dl = gdst(g, d->reg, sz, true);
+            Loc dl = gdst(g, d->reg, sz);
             if (dl.reg >= 0) emit_mov_ri(cb, sz, dl.reg, (int32_t)in->imm);
             else emit_mov_mi(cb, sz, dl.m, (int32_t)in->imm);
         } else if (s->kind == OPK_REG) {
             Loc sl = gsrc(g, s->reg, sz);
-            Loc dl = gdst(g, d->reg, sz, true);
+            Loc dl = gdst(g, d->reg, sz);
             if (sl.reg >= 0 && dl.reg >= 0) {
                 emit_mov_rr(cb, sz, dl.reg, sl.reg);
             } else {
@@ -1009,7 +994,7 @@ static void gen_mov(Gen *g)
                 return;
             }
             gen_load(g, sz);
-            reg_to_loc(cb, sz, gdst(g, d->reg, sz, true), HRAX);
+            reg_to_loc(cb, sz, gdst(g, d->reg, sz), HRAX);
         }
         return;
     }
@@ -1023,7 +1008,7 @@ static void gen_lea(Gen *g)
     const Insn *in = g->in;
     gen_ea(g);
     unsigned sz = in->op[0].size;
-    reg_to_loc(&g->cb, sz, gdst(g, in->op[0].reg, sz, true), HEA);
+    reg_to_loc(&g->cb, sz, gdst(g, in->op[0].reg, sz), HEA);
     g->ea_insn = NULL;
 }
 
@@ -1037,7 +1022,7 @@ static void gen_movx(Gen *g)
     } else {
         Loc sl = gsrc(g, s->reg, s->size);
         if (sl.reg >= 0) { /* register to register: one host instruction */
-            Loc dl = gdst(g, d->reg, d->size, true);
+            Loc dl = gdst(g, d->reg, d->size);
             if (in->mnem == M_MOVZX) emit_movzx_rr(&g->cb, (int)d->size, s->size, dl.reg, sl.reg);
             else emit_movsx_rr(&g->cb, (int)d->size, s->size, dl.reg, sl.reg);
             return;
@@ -1046,7 +1031,7 @@ static void gen_movx(Gen *g)
     }
     if (in->mnem == M_MOVZX) emit_movzx_rr(&g->cb, 4, s->size, HRAX, HRAX);
     else emit_movsx_rr(&g->cb, 4, s->size, HRAX, HRAX);
-    reg_to_loc(&g->cb, d->size, gdst(g, d->reg, d->size, true), HRAX);
+    reg_to_loc(&g->cb, d->size, gdst(g, d->reg, d->size), HRAX);
 }
 
 /* After a host MUL/IMUL (low half of the product in EAX, host flags live): ECX = the
@@ -1088,7 +1073,7 @@ static void gen_imul(Gen *g)
     }
     bool flags = (g->flags_needed & FL_ARITH) != 0;
     if (flags) gen_mul_flags(g, sz);
-    reg_to_loc(cb, sz, gdst(g, d->reg, sz, true), HRAX);
+    reg_to_loc(cb, sz, gdst(g, d->reg, sz), HRAX);
     if (flags) flags_set(g, HRCX, FL_ARITH);
     else flags_capture(g, FL_ARITH); /* (drops them) */
 }
@@ -1114,10 +1099,10 @@ static void gen_mul1(Gen *g)
     bool flags = (g->flags_needed & FL_ARITH) != 0;
     if (flags) gen_mul_flags(g, sz);
     if (sz == 1) {
-        reg_to_loc(cb, 2, gdst(g, R_EAX, 2, false), HRAX);
+        reg_to_loc(cb, 2, gdst(g, R_EAX, 2), HRAX);
     } else {
-        reg_to_loc(cb, sz, gdst(g, R_EAX, sz, true), HRAX);
-        reg_to_loc(cb, sz, gdst(g, R_EDX, sz, true), HRDX);
+        reg_to_loc(cb, sz, gdst(g, R_EAX, sz), HRAX);
+        reg_to_loc(cb, sz, gdst(g, R_EDX, sz), HRDX);
     }
     if (flags) flags_set(g, HRCX, FL_ARITH);
     else flags_capture(g, FL_ARITH);
@@ -1140,7 +1125,7 @@ static void gen_setcc(Gen *g)
         return;
     }
     Cond hc = gen_cond(g, in->cond);
-    Loc dl = gdst(g, d->reg, 1, false); /* (a load does not change the host flags) */
+    Loc dl = gdst(g, d->reg, 1); /* (a load does not change the host flags) */
     if (dl.reg >= 0) emit_setcc_r(cb, hc, dl.reg);
     else emit_setcc_m(cb, hc, dl.m);
 }
@@ -1158,8 +1143,7 @@ static void gen_cmov(Gen *g)
     } else {
         loc_to_reg(cb, 4, HVAL, gsrc(g, s->reg, 4));
     }
-    /* the destination is loaded before the branch: both paths leave it valid */
-    Loc dl = gdst(g, d->reg, d->size, false);
+    Loc dl = gdst(g, d->reg, d->size); /* (dirty also when the condition is false) */
     Cond hc = gen_cond(g, in->cond);
     if (dl.reg >= 0) {
         emit_cmov_rr(cb, hc, d->size, dl.reg, HVAL);
@@ -1205,8 +1189,7 @@ static void gen_shift(Gen *g)
         gen_ea(g);
         gen_load(g, sz);
     } else {
-        /* loaded before the CL branch: both paths leave it valid */
-        dl = gdst(g, d->reg, sz, false);
+        dl = gdst(g, d->reg, sz);
         loc_to_reg(cb, sz, HRAX, dl);
     }
     size_t to_skip = 0;
@@ -1308,7 +1291,7 @@ static void gen_push_value(Gen *g, unsigned size)
     gen_ea_esp(g, -(int32_t)size);
     g->mseg = SEG_SS;
     gen_store(g, size);
-    Loc sp = gdst(g, R_ESP, 4, false);
+    Loc sp = gdst(g, R_ESP, 4);
     emit_lea(cb, 4, sp.reg, mem_base(sp.reg, -(int32_t)size));
 }
 
@@ -1330,7 +1313,7 @@ static void gen_pop_value(Gen *g, unsigned size)
     gen_ea_esp(g, 0);
     g->mseg = SEG_SS;
     gen_load(g, size);
-    Loc sp = gdst(g, R_ESP, 4, false);
+    Loc sp = gdst(g, R_ESP, 4);
     emit_lea(cb, 4, sp.reg, mem_base(sp.reg, (int32_t)size));
 }
 
@@ -1347,16 +1330,16 @@ static void gen_leave(Gen *g)
     g->ea_insn = &g->ea_ebp;
     g->mseg = SEG_SS;
     gen_load(g, 4);
-    Loc sp = gdst(g, R_ESP, 4, true);
+    Loc sp = gdst(g, R_ESP, 4);
     emit_lea(cb, 4, sp.reg, mem_base(HREG[R_EBP], 4));
-    reg_to_loc(cb, 4, gdst(g, R_EBP, 4, true), HRAX);
+    reg_to_loc(cb, 4, gdst(g, R_EBP, 4), HRAX);
 }
 
 static void gen_pop(Gen *g)
 {
     const Operand *o = &g->in->op[0];
     gen_pop_value(g, o->size);
-    reg_to_loc(&g->cb, o->size, gdst(g, o->reg, o->size, true), HRAX);
+    reg_to_loc(&g->cb, o->size, gdst(g, o->reg, o->size), HRAX);
 }
 
 /* After a near indirect branch (EIP stored, flags synced, guest registers in their
@@ -1564,7 +1547,7 @@ static void gen_ret(Gen *g)
         emit_alu_ri(cb, ALU_CMP, 4, HRAX, (int32_t)g->b->cs_limit);
         to_gp = emit_jcc_label(cb, CC_A);
     }
-    Loc sp = gdst(g, R_ESP, 4, false);
+    Loc sp = gdst(g, R_ESP, 4);
     emit_lea(cb, 4, sp.reg, mem_base(sp.reg, (int32_t)in->opsize));
     emit_mov_mr(cb, 4, CPU_MEM(eip), HRAX);
     g->pending++;
@@ -1792,7 +1775,7 @@ static void gen_out_of_line(Gen *g, size_t to_noexec)
         if (sp->ea_insn) emit_ea(cb, sp->ea_insn, HEA);
         else if (sp->esp_disp) emit_lea(cb, 4, HEA, mem_base(HREG[R_ESP], sp->esp_disp));
         else emit_mov_rr(cb, 4, HEA, HREG[R_ESP]);
-        emit_access_call(cb, sp->size, sp->store, sp->seg, sp->st.loaded);
+        emit_access_call(cb, sp->size, sp->store, sp->seg);
         if (sp->pending) {
             /* keep icount as the inline path has it; EAX (a loaded value) survives */
             emit_alu_mi(cb, ALU_SUB, 8, CPU_MEM(icount), (int32_t)sp->pending);
@@ -1869,7 +1852,7 @@ size_t dbt_gen_block(Dbt *d, Block *b, const Insn *insns, uint8_t *out, uint8_t 
     g->cb = (CodeBuf){ .buf = out, .cap = cap, .exec_at = (uintptr_t)exec };
     g->code32 = b->mode & BM_CODE32;
     /* on entry every guest register is in its host register, maybe newer than the Cpu */
-    g->loaded = g->dirty = 0xff;
+    g->dirty = 0xff;
     g->dyn = true; /* and the flags the previous block handed over */
     g->df.reg = -1;
     CodeBuf *cb = &g->cb;
