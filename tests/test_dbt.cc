@@ -58,6 +58,17 @@ struct Engine {
     }
 };
 
+// Paging on, the first 4 MiB identity-mapped: the page directory at PD, the page
+// table at PT (a test changes single entries, or adds PD + 4 for 4-8 MiB).
+constexpr uint32_t PD = 0x100000, PT = 0x101000;
+void paging_identity_4m(CpuHarness &h)
+{
+    for (uint32_t i = 0; i < 1024; i++) h.wr32(PT + i * 4, (i << 12) | 3);
+    h.wr32(PD, PT | 3);
+    h.c->cr[3] = PD;
+    h.c->cr[0] |= CR0_PG;
+}
+
 // Runs until HLT (or the budget is used up) in slices of `slice` instructions.
 void run_all(Engine &e, uint64_t total, uint64_t slice)
 {
@@ -242,12 +253,9 @@ TEST(Dbt, PageFaultOnAReadModifyWriteSeesTheOldFlagsAndRegisters)
     auto setup = [](CpuHarness &h) {
         h.flat32();
         h.idt_all(0x3000);
-        uint32_t pd = 0x100000, pt = 0x101000;
-        for (uint32_t i = 0; i < 1024; i++) h.wr32(pt + i * 4, (i << 12) | 3);
-        h.wr32(pt + 5 * 4, 0x5000 | 1); // 0x5000: present, read-only
-        h.wr32(pd, pt | 3);
-        h.c->cr[3] = pd;
-        h.c->cr[0] |= CR0_PG | CR0_WP;
+        paging_identity_4m(h);
+        h.wr32(PT + 5 * 4, 0x5000 | 1); // 0x5000: present, read-only
+        h.c->cr[0] |= CR0_WP;
         // 1000: mov eax,5; mov ebx,0x5000; inc ecx; sub eax,7; add [ebx],eax; mov eax,9; hlt
         h.load(0x1000, {0xb8, 0x05, 0x00, 0x00, 0x00, 0xbb, 0x00, 0x50, 0x00, 0x00, 0x41,
                         0x83, 0xe8, 0x07, 0x01, 0x03, 0xb8, 0x09, 0x00, 0x00, 0x00, 0xf4});
@@ -275,12 +283,8 @@ TEST(Dbt, FaultAfterAShiftSeesItsOverflowFlag)
     auto setup = [](CpuHarness &h) {
         h.flat32();
         h.idt_all(0x3000);
-        uint32_t pd = 0x100000, pt = 0x101000;
-        for (uint32_t i = 0; i < 1024; i++) h.wr32(pt + i * 4, (i << 12) | 3);
-        h.wr32(pt + 5 * 4, 0); // 0x5000: not present
-        h.wr32(pd, pt | 3);
-        h.c->cr[3] = pd;
-        h.c->cr[0] |= CR0_PG;
+        paging_identity_4m(h);
+        h.wr32(PT + 5 * 4, 0); // 0x5000: not present
         // 1000: mov ebx,0x40000000; shl ebx,1; mov eax,[0x5000]; hlt
         h.load(0x1000, {0xbb, 0x00, 0x00, 0x00, 0x40, 0xd1, 0xe3, 0xa1, 0x00, 0x50, 0x00,
                         0x00, 0xf4});
@@ -305,12 +309,8 @@ TEST(Dbt, LeaveRestoresTheFrameAndFaultsPrecisely)
     auto setup = [](CpuHarness &h) {
         h.flat32();
         h.idt_all(0x3000);
-        uint32_t pd = 0x100000, pt = 0x101000;
-        for (uint32_t i = 0; i < 1024; i++) h.wr32(pt + i * 4, (i << 12) | 3);
-        h.wr32(pt + 5 * 4, 0); // 0x5000: not present
-        h.wr32(pd, pt | 3);
-        h.c->cr[3] = pd;
-        h.c->cr[0] |= CR0_PG;
+        paging_identity_4m(h);
+        h.wr32(PT + 5 * 4, 0); // 0x5000: not present
         // 1000: mov ecx,3; l: push ebp; mov ebp,esp; sub esp,16; mov [ebp-4],ecx;
         //       leave; dec ecx; jnz l; mov ebp,0x5000; leave; hlt
         h.load(0x1000, {0xb9, 0x03, 0x00, 0x00, 0x00, 0x55, 0x89, 0xe5, 0x83, 0xec, 0x10,
@@ -339,12 +339,8 @@ TEST(Dbt, IndirectCallsAndJumps)
     auto setup = [](CpuHarness &h) {
         h.flat32();
         h.idt_all(0x3000);
-        uint32_t pd = 0x100000, pt = 0x101000;
-        for (uint32_t i = 0; i < 1024; i++) h.wr32(pt + i * 4, (i << 12) | 3);
-        h.wr32(pt + 5 * 4, 0); // 0x5000: not present
-        h.wr32(pd, pt | 3);
-        h.c->cr[3] = pd;
-        h.c->cr[0] |= CR0_PG;
+        paging_identity_4m(h);
+        h.wr32(PT + 5 * 4, 0); // 0x5000: not present
         h.wr32(0x2000, 0x1100); // the function's address, for CALL [mem]
         h.wr32(0x2004, 0x1020); // where JMP [mem] continues
         // 1000: mov ecx,4; mov eax,0x1100; l: call eax; call [0x2000]; jmp [0x2004]
@@ -381,14 +377,11 @@ TEST(Dbt, ChainedJumpIntoAnotherPageFollowsANewMapping)
     // to other code (PTE rewrite + INVLPG), the same chained CALL must run the new code.
     auto setup = [](CpuHarness &h) {
         h.flat32();
-        uint32_t pd = 0x100000, pt = 0x101000, pt2 = 0x102000;
-        for (uint32_t i = 0; i < 1024; i++) h.wr32(pt + i * 4, (i << 12) | 3);
-        h.wr32(pd, pt | 3);
-        h.wr32(pd + 4, pt2 | 3);
+        paging_identity_4m(h);
+        uint32_t pt2 = 0x102000;
+        h.wr32(PD + 4, pt2 | 3);
         h.wr32(pt2, 0x200000 | 3);     // 0x400000 -> 0x200000 (the caller)
         h.wr32(pt2 + 4, 0x210000 | 3); // 0x401000 -> 0x210000 (inc eax; ret)
-        h.c->cr[3] = pd;
-        h.c->cr[0] |= CR0_PG;
         // 400000: mov ecx,2; jmp l; l: call 0x401000 (a block of its own, chained the
         //         first time); mov dword [0x102004],0x211003; invlpg [0x401000];
         //         dec ecx; jnz l; hlt
@@ -493,14 +486,10 @@ TEST(Dbt, PageFaultOnTheSecondPageOfAnInstruction)
     auto setup = [](CpuHarness &h) {
         h.flat32();
         h.idt_all(0x3000);
-        uint32_t pd = 0x100000, pt = 0x101000;
-        for (uint32_t i = 0; i < 1024; i++) h.wr32(pt + i * 4, (i << 12) | 3); // 0-4M identity
-        h.wr32(pd, pt | 3);
+        paging_identity_4m(h);
         uint32_t pt2 = 0x102000;
-        h.wr32(pd + 4, pt2 | 3);
+        h.wr32(PD + 4, pt2 | 3);
         h.wr32(pt2, 0x200000 | 3); // 0x400000 -> 0x200000; 0x401000 not present
-        h.c->cr[3] = pd;
-        h.c->cr[0] |= CR0_PG;
         // at 0x400ff0: nop x14; mov eax, imm32 (b8 + 4 bytes) starting at 0x400ffe
         std::vector<uint8_t> c(16, 0x90);
         c[14] = 0xb8;
@@ -775,15 +764,11 @@ TEST(Dbt, RandomSequencesUnderTheLockstepChecker)
             for (uint32_t a = 0x2000; a < 0x4000; a += 4) h.wr32(a, a * 2654435761u);
             h.c->regs[R_EBX] = paged ? 0x2fc0 : 0x2000;
             if (paged) {
-                uint32_t pd = 0x100000, pt = 0x101000;
-                for (uint32_t i = 0; i < 1024; i++) h.wr32(pt + i * 4, (i << 12) | 3);
+                paging_identity_4m(h);
                 // linear 0x3000 is physical 0x5000: a page-crossing access that ran on
                 // into the next host page would see other data
-                h.wr32(pt + 3 * 4, 0x5000 | 3);
+                h.wr32(PT + 3 * 4, 0x5000 | 3);
                 for (uint32_t a = 0x5000; a < 0x6000; a += 4) h.wr32(a, a * 40503u + 7);
-                h.wr32(pd, pt | 3);
-                h.c->cr[3] = pd;
-                h.c->cr[0] |= CR0_PG;
             }
             for (int r = 0; r < 8; r++)
                 if (r != R_EBX && r != R_ESP && r != R_EBP) h.c->regs[r] = (uint32_t)rng();
