@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "guest_util.h"
+#include "png_util.h"
 
 static std::string tmpfile_with(const std::string &content)
 {
@@ -149,44 +150,6 @@ TEST(Cli, ScreenshotTextAndUnwritablePath)
                      rom_path("demo.img") + " -screenshot /nonexistent/dir/s.txt", &out);
     EXPECT_EQ(rc, 1) << out;
     EXPECT_NE(out.find("/nonexistent/dir/s.txt"), std::string::npos) << out;
-}
-
-/* Decodes the simple PNGs dbt86 writes (8-bit RGB, filter 0 rows) into pixels. */
-static bool decode_png(const std::string &png, int *w, int *h, std::vector<uint32_t> *px)
-{
-    if (png.size() < 8 || png.compare(1, 3, "PNG") != 0) return false;
-    auto be32 = [&](size_t o) {
-        return (uint32_t)(uint8_t)png[o] << 24 | (uint32_t)(uint8_t)png[o + 1] << 16 |
-               (uint32_t)(uint8_t)png[o + 2] << 8 | (uint8_t)png[o + 3];
-    };
-    std::string idat;
-    for (size_t o = 8; o + 12 <= png.size();) {
-        uint32_t len = be32(o);
-        std::string type = png.substr(o + 4, 4);
-        if (type == "IHDR") {
-            *w = (int)be32(o + 8);
-            *h = (int)be32(o + 12);
-            if (png[o + 16] != 8 || png[o + 17] != 2) return false;
-        } else if (type == "IDAT") {
-            idat += png.substr(o + 8, len);
-        }
-        uLong crc = crc32(0, reinterpret_cast<const Bytef *>(png.data() + o + 4), len + 4);
-        if (crc != be32(o + 8 + len)) return false;
-        o += 12 + len;
-    }
-    uLongf raw_len = (uLongf)(*w * 3 + 1) * *h;
-    std::vector<uint8_t> raw(raw_len);
-    if (uncompress(raw.data(), &raw_len, reinterpret_cast<const Bytef *>(idat.data()),
-                   idat.size()) != Z_OK)
-        return false;
-    px->assign((size_t)*w * *h, 0);
-    for (int y = 0; y < *h; y++) {
-        const uint8_t *r = raw.data() + (size_t)y * (*w * 3 + 1);
-        if (r[0] != 0) return false;
-        for (int x = 0; x < *w; x++)
-            (*px)[(size_t)y * *w + x] = r[1 + 3 * x] << 16 | r[2 + 3 * x] << 8 | r[3 + 3 * x];
-    }
-    return true;
 }
 
 TEST(Cli, PngScreenshotEqualsTheMachinesRender)

@@ -27,6 +27,7 @@
 #include <algorithm>
 
 #include "guest_util.h"
+#include "png_util.h"
 
 extern "C" {
 #include "devices/i8042.h"
@@ -94,12 +95,6 @@ std::string capture(const std::string &cmd)
 }
 
 void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
-
-uint32_t be32(const std::string &s, size_t off)
-{
-    return (uint32_t)(uint8_t)s[off] << 24 | (uint32_t)(uint8_t)s[off + 1] << 16 |
-           (uint32_t)(uint8_t)s[off + 2] << 8 | (uint8_t)s[off + 3];
-}
 
 /* Decodes an XWD dump (ZPixmap, 24/32 bpp TrueColor) into 0x00RRGGBB pixels. */
 bool parse_xwd(const std::string &d, int *w, int *h, std::vector<uint32_t> *px)
@@ -470,40 +465,6 @@ TEST_F(SdlWindow, CtrlAltDPressesThePowerButton)
     EXPECT_EQ(read_file(serial), "R"); /* the status bit is clear until pressed */
     capture("xdotool key ctrl+alt+d 2>&1");
     EXPECT_TRUE(wait_serial("RP")) << read_file(serial);
-}
-
-/* Decodes the simple PNGs dbt86 writes (8-bit RGB, filter 0 rows) into pixels. */
-bool decode_png(const std::string &png, int *w, int *h, std::vector<uint32_t> *px)
-{
-    if (png.size() < 8 || png.compare(1, 3, "PNG") != 0) return false;
-    std::string idat;
-    for (size_t o = 8; o + 12 <= png.size();) {
-        uint32_t len = be32(png, o);
-        std::string type = png.substr(o + 4, 4);
-        if (type == "IHDR") {
-            *w = (int)be32(png, o + 8);
-            *h = (int)be32(png, o + 12);
-            if (png[o + 16] != 8 || png[o + 17] != 2) return false;
-        } else if (type == "IDAT") {
-            idat += png.substr(o + 8, len);
-        }
-        uLong crc = crc32(0, reinterpret_cast<const Bytef *>(png.data() + o + 4), len + 4);
-        if (crc != be32(png, o + 8 + len)) return false;
-        o += 12 + len;
-    }
-    uLongf raw_len = (uLongf)(*w * 3 + 1) * *h;
-    std::vector<uint8_t> raw(raw_len);
-    if (uncompress(raw.data(), &raw_len, reinterpret_cast<const Bytef *>(idat.data()),
-                   idat.size()) != Z_OK)
-        return false;
-    px->assign((size_t)*w * *h, 0);
-    for (int y = 0; y < *h; y++) {
-        const uint8_t *r = raw.data() + (size_t)y * (*w * 3 + 1);
-        if (r[0] != 0) return false;
-        for (int x = 0; x < *w; x++)
-            (*px)[(size_t)y * *w + x] = r[1 + 3 * x] << 16 | r[2 + 3 * x] << 8 | r[3 + 3 * x];
-    }
-    return true;
 }
 
 TEST_F(SdlWindow, CtrlAltSWritesAPngOfTheScreen)
